@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+type reqKind uint8
+
+const (
+	reqFrame reqKind = iota
+	reqBeginSession
+	reqEndSession
+	reqLabel
+	reqFlush
+)
+
+// request is one piece of work for the writer. done, when not nil, receives
+// the result of the commit that carried it (buffered, capacity 1).
+type request struct {
+	kind    reqKind
+	meeting string
+	frame   Frame
+	session Session
+	key     string
+	value   string
+	done    chan error
+	sid     uint32 // out: session ID assigned by reqBeginSession
+	err     error  // out: this request's own failure, which does not fail the commit
+}
+
+// Enqueue queues f for meeting and returns without waiting for the commit;
+// the frame is durable at the latest FlushInterval (plus the commit's own
+// time) later. It blocks only while the queue is full (Options.QueueFrames)
+// and returns the writer's error once a commit has failed. f.Payload must not
+// be changed after the call.
+func (db *DB) Enqueue(meeting string, f Frame) error {
+	if err := ValidateMeetingID(meeting); err != nil {
+		return err
+	}
+	if f.Time.IsZero() {
+		f.Time = time.Now()
+	}
+	return db.send(context.Background(), &request{kind: reqFrame, meeting: meeting, frame: f})
+}
+
+// Append stores frames for meeting and returns after the commit holding them
+// is synced. It is safe for concurrent use; concurrent callers share commits.
+func (db *DB) Append(ctx context.Context, meeting string, frames ...Frame) error {
+	if err := ValidateMeetingID(meeting); err != nil {
+		return err
+	}
+	for _, f := range frames {
+		if f.Time.IsZero() {
+			f.Time = time.Now()
+		}
+		if err := db.send(ctx, &request{kind: reqFrame, meeting: meeting, frame: f}); err != nil {
+			return fmt.Errorf("append to meeting %s: %w", meeting, err)
+		}
+	}
+	return db.Flush(ctx)
+}
+
+// BeginSession records the start of a connection for meeting (creating the
+// meeting if needed) and returns its session ID once durable. Frames queued
+// after it are ordered after it.
+func (db *DB) BeginSession(ctx context.Context, meeting string, s Session) (uint32, error) {
+	if err := ValidateMeetingID(meeting); err != nil {
+		return 0, err
+	}
+	r := &request{kind: reqBeginSession, meeting: meeting, session: s, done: make(chan error, 1)}
+	if err := db.wait(ctx, r); err != nil {
+		return 0, fmt.Errorf("begin session for meeting %s: %w", meeting, err)
+	}
+	return r.sid, nil
+}
+
+// EndSession records how session id of meeting ended (end time at), once
+// durable. Every frame queued before it is committed with it.
+func (db *DB) EndSession(ctx context.Context, meeting string, id uint32, at time.Time, end SessionEnd) error {
+	r := &request{kind: reqEndSession, meeting: meeting, session: Session{ID: id, End: at, SessionEnd: end}, done: make(chan error, 1)}
+	if err := db.wait(ctx, r); err != nil {
+		return fmt.Errorf("end session %d of meeting %s: %w", id, meeting, err)
+	}
+	return nil
+}
+
+// SetLabel queues a label (key=value) for meeting, such as its title. Like
+// Enqueue it does not wait for the commit.
+func (db *DB) SetLabel(meeting, key, value string) error {
+	if err := ValidateMeetingID(meeting); err != nil {
+		return err
+	}
+	return db.send(context.Background(), &request{kind: reqLabel, meeting: meeting, key: key, value: value})
+}
+
+// Flush returns once everything queued before the call is durable, or with
+// the writer's error.
+func (db *DB) Flush(ctx context.Context) error {
+	if err := db.wait(ctx, &request{kind: reqFlush, done: make(chan error, 1)}); err != nil {
+		return fmt.Errorf("flush store: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) wait(ctx context.Context, r *request) error {
+	if err := db.send(ctx, r); err != nil {
+		return err
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writer is the goroutine that owns all writes. It collects requests until the
+// oldest has waited FlushInterval, or a caller waits for a commit, and then
+// commits them in one bbolt transaction.
+type writer struct {
+	db       *DB
+	meetings map[string]*Meeting // cache of metadata, coherent because only the writer writes
+	batch    []*request
+}
+
+func newWriter(db *DB) *writer {
+	return &writer{db: db, meetings: make(map[string]*Meeting)}
+}
+
+func (w *writer) run() {
+	defer close(w.db.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		r, ok := <-w.db.reqs
+		if !ok {
+			return
+		}
+		w.batch = append(w.batch[:0], r)
+		urgent := r.done != nil
+		if !urgent {
+			timer.Reset(w.db.opts.FlushInterval)
+		}
+		open := true
+	collect:
+		for !urgent && len(w.batch) < maxBatch {
+			select {
+			case r, ok := <-w.db.reqs:
+				if !ok {
+					open = false
+					break collect
+				}
+				w.batch = append(w.batch, r)
+				urgent = r.done != nil
+			case <-timer.C:
+				break collect
+			}
+		}
+		timer.Stop()
+		// Take whatever else is already queued: it costs nothing to add.
+	drain:
+		for open && len(w.batch) < maxBatch {
+			select {
+			case r, ok := <-w.db.reqs:
+				if !ok {
+					open = false
+					break drain
+				}
+				w.batch = append(w.batch, r)
+			default:
+				break drain
+			}
+		}
+		w.commit()
+		if !open {
+			return
+		}
+	}
+}
+
+// maxBatch bounds one transaction's requests so that a flood of frames still
+// commits regularly.
+const maxBatch = 1 << 16
+
+func (w *writer) commit() {
+	err := w.db.err()
+	if err == nil {
+		err = w.db.bolt.Update(w.apply)
+		if err != nil {
+			err = fmt.Errorf("commit to %s: %w", w.db.path, err)
+			w.db.failed.CompareAndSwap(nil, &err)
+			w.db.opts.Logger.Error("store commit failed", "path", w.db.path, "requests", len(w.batch), "err", err)
+			clear(w.meetings) // the cache may hold uncommitted state
+		}
+	}
+	for i, r := range w.batch {
+		if r.done != nil {
+			if err == nil {
+				r.done <- r.err
+			} else {
+				r.done <- err
+			}
+		}
+		w.batch[i] = nil
+	}
+}
+
+func (w *writer) apply(tx *bolt.Tx) error {
+	touched := make(map[string]*bolt.Bucket)
+	var err error
+	for _, r := range w.batch {
+		if r.kind == reqFlush {
+			continue
+		}
+		b := touched[r.meeting]
+		if b == nil {
+			if b, err = w.bucket(tx, r.meeting); err != nil {
+				return err
+			}
+			touched[r.meeting] = b
+		}
+		m := w.meetings[r.meeting]
+		switch r.kind {
+		case reqFrame:
+			err = w.putFrame(b, m, &r.frame)
+		case reqBeginSession:
+			m.SessionCount++
+			r.sid = m.SessionCount
+			r.session.ID = r.sid
+			err = putSession(b, &r.session)
+		case reqEndSession:
+			r.err, err = w.endSession(b, r)
+		case reqLabel:
+			if m.Labels == nil {
+				m.Labels = make(map[string]string)
+			}
+			m.Labels[r.key] = r.value
+		}
+		if err != nil {
+			return fmt.Errorf("meeting %s: %w", r.meeting, err)
+		}
+	}
+	for id, b := range touched {
+		v, err := encodeMeta(w.meetings[id])
+		if err != nil {
+			return err
+		}
+		if err := b.Put(metaKey, v); err != nil {
+			return fmt.Errorf("meeting %s: write metadata: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// bucket returns the meeting's bucket in tx, creating it and its metadata if
+// needed, and loads the metadata into the cache.
+func (w *writer) bucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
+	b := tx.Bucket([]byte(id))
+	if b == nil {
+		var err error
+		if b, err = tx.CreateBucket([]byte(id)); err != nil {
+			return nil, fmt.Errorf("create meeting %s: %w", id, err)
+		}
+		if _, err = b.CreateBucket(framesBucket); err != nil {
+			return nil, err
+		}
+		if _, err = b.CreateBucket(sessionsBucket); err != nil {
+			return nil, err
+		}
+		w.meetings[id] = &Meeting{ID: id, Created: time.Now().UTC(), ChainHead: ChainStart(id)}
+		return b, nil
+	}
+	if w.meetings[id] == nil {
+		m, err := readMeta(b, id)
+		if err != nil {
+			return nil, err
+		}
+		w.meetings[id] = &m
+	}
+	return b, nil
+}
+
+func (w *writer) putFrame(b *bolt.Bucket, m *Meeting, f *Frame) error {
+	fb := b.Bucket(framesBucket)
+	fb.FillPercent = 1.0 // keys only ever grow: pack pages full
+	m.Frames++
+	f.Seq = m.Frames
+	t := f.Time.UnixNano()
+	keyTime := max(t, m.lastKeyTime)
+	m.lastKeyTime = keyTime
+	// bbolt keeps the key and value slices until the commit: each Put needs
+	// its own, so key and record share one fresh allocation.
+	kv := make([]byte, 0, keyLen+recHeaderLen+len(f.Payload))
+	kv = frameKey(kv, keyTime, f.Seq)
+	kv = appendRecord(kv, kv[:keyLen], f)
+	if err := fb.Put(kv[:keyLen], kv[keyLen:]); err != nil {
+		return fmt.Errorf("put frame %d: %w", f.Seq, err)
+	}
+	m.ChainHead = ChainNext(m.ChainHead, f)
+	m.Bytes += uint64(len(f.Payload))
+	if m.FirstTime.IsZero() {
+		m.FirstTime = f.Time.UTC()
+	}
+	m.LastTime = f.Time.UTC()
+	return nil
+}
+
+func putSession(b *bolt.Bucket, s *Session) error {
+	v, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return b.Bucket(sessionsBucket).Put(sessionKey(s.ID), v)
+}
+
+func decodeSession(v []byte) (Session, error) {
+	var s Session
+	if err := json.Unmarshal(v, &s); err != nil {
+		return Session{}, fmt.Errorf("decode session: %w", err)
+	}
+	return s, nil
+}
+
+// endSession returns the request's own error (an unknown session) apart from
+// an error that must fail the transaction.
+func (w *writer) endSession(b *bolt.Bucket, r *request) (reqErr, txErr error) {
+	v := b.Bucket(sessionsBucket).Get(sessionKey(r.session.ID))
+	if v == nil {
+		return fmt.Errorf("%w: %d", ErrSessionNotFound, r.session.ID), nil
+	}
+	s, err := decodeSession(v)
+	if err != nil {
+		return err, nil
+	}
+	s.End = r.session.End.UTC()
+	s.SessionEnd = r.session.SessionEnd
+	return nil, putSession(b, &s)
+}

@@ -1,0 +1,323 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Defaults for Options.
+const (
+	DefaultFlushInterval = 100 * time.Millisecond
+	DefaultLockTimeout   = time.Second
+	DefaultQueueFrames   = 64 << 10
+)
+
+// Options configure Open. A nil *Options means the defaults; the caller's
+// value is never changed.
+type Options struct {
+	// FlushInterval bounds how long a frame queued with Enqueue waits before
+	// the commit that makes it durable starts. Defaults to DefaultFlushInterval;
+	// <=0 means the default.
+	FlushInterval time.Duration
+	// LockTimeout is how long Open waits for another process's lock on the
+	// file before it returns ErrLocked. Defaults to DefaultLockTimeout; <0
+	// means do not wait at all.
+	LockTimeout time.Duration
+	// ReadOnly opens the file with a shared lock and no writer goroutine.
+	// Write methods return ErrReadOnly.
+	ReadOnly bool
+	// QueueFrames is how many frames may wait for the writer before Enqueue
+	// blocks. Defaults to DefaultQueueFrames; <=0 means the default.
+	QueueFrames int
+	// NoSync skips fsync on commit. For tests and benchmarks only: a crash
+	// may then lose committed frames.
+	NoSync bool
+	// Logger receives the writer's key/value logs. nil discards them.
+	Logger *slog.Logger
+}
+
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.LockTimeout == 0 {
+		c.LockTimeout = DefaultLockTimeout
+	}
+	if c.QueueFrames <= 0 {
+		c.QueueFrames = DefaultQueueFrames
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// rootBucket holds the database's own facts. Its name starts with a NUL byte,
+// which ValidateMeetingID never allows, so it cannot clash with a meeting.
+var (
+	rootBucket    = []byte("\x00confrec")
+	formatKey     = []byte("format")
+	formatVersion = []byte("1")
+
+	metaKey        = []byte("meta")
+	framesBucket   = []byte("frames")
+	sessionsBucket = []byte("sessions")
+)
+
+// DB is an open confrec database.
+//
+// All methods are safe for concurrent use. Close must be called to stop the
+// writer goroutine and make queued frames durable; after Close, methods return
+// ErrClosed.
+type DB struct {
+	path string
+	opts Options
+	bolt *bolt.DB
+
+	reqs chan *request // to the writer; nil when read-only
+	done chan struct{} // closed when the writer has exited
+
+	mu       sync.RWMutex // guards closed and the reqs channel against Close
+	closed   bool
+	failed   atomic.Pointer[error] // sticky write error, set by the writer
+	closeErr error
+	once     sync.Once
+}
+
+// Open opens or creates the database at path (mode 0600) and, unless
+// Options.ReadOnly is set, starts its writer goroutine.
+func Open(path string, opts *Options) (*DB, error) {
+	o := opts.withDefaults()
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("open store %s: is a directory, not a database file", path)
+	} else if errors.Is(err, fs.ErrNotExist) && o.ReadOnly {
+		return nil, fmt.Errorf("open store %s: %w", path, ErrNoDatabase)
+	}
+	bo := &bolt.Options{
+		Timeout:      o.LockTimeout,
+		ReadOnly:     o.ReadOnly,
+		NoSync:       o.NoSync,
+		FreelistType: bolt.FreelistMapType,
+	}
+	if o.LockTimeout < 0 {
+		bo.Timeout = time.Nanosecond
+	}
+	bdb, err := openBolt(path, bo)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db := &DB{path: path, opts: o, bolt: bdb, done: make(chan struct{})}
+	if err := db.checkFormat(); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if o.ReadOnly {
+		close(db.done)
+		return db, nil
+	}
+	db.reqs = make(chan *request, o.QueueFrames)
+	w := newWriter(db)
+	go w.run()
+	return db, nil
+}
+
+// openBolt opens the bbolt file and maps bbolt's errors onto ours. bbolt may
+// panic on some damaged files; the panic is turned into ErrCorrupt.
+func openBolt(path string, bo *bolt.Options) (bdb *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			bdb, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	bdb, err = bolt.Open(path, 0o600, bo)
+	switch {
+	case err == nil:
+		return bdb, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("%w (a running `confrec record`?); stop it or use another --db", ErrLocked)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch):
+		return nil, fmt.Errorf("%w: %v", ErrNotConfrec, err)
+	case errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil, err
+}
+
+// checkFormat makes sure the file is a confrec database, marking a new one.
+func (db *DB) checkFormat() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	check := func(tx *bolt.Tx) error {
+		if b := tx.Bucket(rootBucket); b != nil {
+			if v := b.Get(formatKey); string(v) != string(formatVersion) {
+				return fmt.Errorf("%w: unknown format version %q", ErrNotConfrec, v)
+			}
+			return nil
+		}
+		k, _ := tx.Cursor().First()
+		if k != nil {
+			return fmt.Errorf("%w: a bbolt file with other buckets", ErrNotConfrec)
+		}
+		if !tx.Writable() {
+			return nil // an empty file: nothing recorded yet
+		}
+		b, err := tx.CreateBucket(rootBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put(formatKey, formatVersion)
+	}
+	if db.opts.ReadOnly {
+		return db.bolt.View(check)
+	}
+	return db.bolt.Update(check)
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close makes every queued frame durable, stops the writer and closes the
+// file. Additional calls return the first call's result.
+func (db *DB) Close() error {
+	db.once.Do(func() {
+		db.mu.Lock()
+		db.closed = true
+		db.mu.Unlock()
+		if db.reqs != nil {
+			// Safe: send holds mu.RLock while sending, so no send is in flight.
+			close(db.reqs)
+		}
+		<-db.done
+		err := db.bolt.Close()
+		db.closeErr = errors.Join(db.err(), err)
+	})
+	return db.closeErr
+}
+
+// Meetings lists every meeting in the database, in ID order, without sessions.
+func (db *DB) Meetings() ([]Meeting, error) {
+	var out []Meeting
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if string(name) == string(rootBucket) {
+				return nil
+			}
+			m, err := readMeta(b, string(name))
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list meetings: %w", err)
+	}
+	return out, nil
+}
+
+// Meeting returns one meeting with its sessions. It returns an error wrapping
+// ErrMeetingNotFound when there is none.
+func (db *DB) Meeting(id string) (Meeting, error) {
+	var m Meeting
+	err := db.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(id))
+		if b == nil || id == string(rootBucket) {
+			return ErrMeetingNotFound
+		}
+		var err error
+		if m, err = readMeta(b, id); err != nil {
+			return err
+		}
+		sb := b.Bucket(sessionsBucket)
+		if sb == nil {
+			return nil
+		}
+		return sb.ForEach(func(_, v []byte) error {
+			s, err := decodeSession(v)
+			if err != nil {
+				return err
+			}
+			m.Sessions = append(m.Sessions, s)
+			return nil
+		})
+	})
+	if err != nil {
+		return Meeting{}, fmt.Errorf("read meeting %s: %w", id, err)
+	}
+	return m, nil
+}
+
+func readMeta(b *bolt.Bucket, id string) (Meeting, error) {
+	v := b.Get(metaKey)
+	if v == nil {
+		return Meeting{}, fmt.Errorf("meeting %s: %w: no metadata", id, ErrCorrupt)
+	}
+	return decodeMeta(v)
+}
+
+func sessionKey(id uint32) []byte { return binary.BigEndian.AppendUint32(nil, id) }
+
+// view runs fn in a read transaction, turning a bbolt panic on a damaged page
+// into ErrCorrupt.
+func (db *DB) view(fn func(tx *bolt.Tx) error) (err error) {
+	db.mu.RLock()
+	closed := db.closed
+	db.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	return db.bolt.View(fn)
+}
+
+// err returns the writer's sticky error, or nil.
+func (db *DB) err() error {
+	if p := db.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// send hands r to the writer. It fails when the DB is closed, read-only or
+// has failed.
+func (db *DB) send(ctx context.Context, r *request) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	switch {
+	case db.closed:
+		return ErrClosed
+	case db.reqs == nil:
+		return ErrReadOnly
+	case db.err() != nil:
+		return db.err()
+	}
+	select {
+	case db.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

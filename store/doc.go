@@ -1,0 +1,40 @@
+// Package store keeps recorded WebSocket frames in an embedded bbolt database,
+// one top-level bucket per meeting, and proves with a hash chain that nothing
+// stored was changed afterwards.
+//
+// The store knows nothing of the meeting protocol: a [Frame] is a time, a
+// session number, a direction, a WebSocket opcode and the exact payload bytes.
+// Meaning is given one layer up (package confctl, replay, export).
+//
+// # Basics
+//
+// [Open] returns a [*DB]. Writes go through one writer goroutine owned by the
+// DB, which group-commits: one bbolt transaction carries every frame queued
+// since the last commit, and [Options.FlushInterval] bounds how long a queued
+// frame waits. [DB.Enqueue] queues a frame and returns at once; [DB.Append],
+// [DB.BeginSession], [DB.EndSession] and [DB.Flush] return only after the commit
+// holding their work is synced to disk.
+//
+// A meeting ([Meeting]) has frames, numbered from 1 by the store in the order
+// they were queued, and sessions ([Session]): one per connection the recorder
+// made. [DB.Frames] returns a [*Cursor] over a meeting's frames, seeking by time.
+// [DB.Verify] recomputes a meeting's hash chain ([ChainNext]) and compares it
+// with the head kept in the meeting's metadata.
+//
+// # Caveats
+//
+// Frames returned by a Cursor are copies: they stay valid after Next and after
+// the Cursor is closed. A Cursor reads in short read transactions, so a long
+// export does not hold one transaction open and block the writer.
+//
+// Frame keys sort by receive time and never collide: when the wall clock steps
+// back, the key time is held at the last key time while [Frame.Time] keeps the
+// clock's reading.
+//
+// bbolt takes an exclusive file lock for a writable DB: a second writable Open
+// of the same file fails with [ErrLocked] after [Options.LockTimeout] instead of
+// hanging. The store never sees secrets: callers redact them before they queue
+// a frame or a session.
+//
+// The examples are the best way to understand the API.
+package store
