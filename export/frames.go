@@ -1,0 +1,263 @@
+package export
+
+import (
+	"bufio"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/store"
+)
+
+// Format names an output format.
+type Format string
+
+// Formats of Frames.
+const (
+	JSONL Format = "jsonl" // one JSON object per line, streamed
+	JSON  Format = "json"  // one JSON array
+	CSV   Format = "csv"   // RFC 4180 with a header row
+)
+
+// ErrFormat is returned when a Format is not one the export supports.
+var ErrFormat = errors.New("unsupported format")
+
+// ParseFormat checks a user-given format name against the allowed ones.
+func ParseFormat(name string, allowed ...Format) (Format, error) {
+	for _, f := range allowed {
+		if string(f) == name {
+			return f, nil
+		}
+	}
+	names := make([]string, len(allowed))
+	for i, f := range allowed {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("%w %q: use one of %v", ErrFormat, name, names)
+}
+
+// FramesOptions select and shape the frames Frames writes. A nil
+// *FramesOptions means JSON Lines of all frames.
+type FramesOptions struct {
+	// Format defaults to JSONL.
+	Format Format
+	// From and To bound the frames' times (From inclusive, To exclusive);
+	// zero means unbounded.
+	From, To time.Time
+	// Actions keeps only frames whose payload's action is one of these;
+	// empty keeps all.
+	Actions []string
+	// Dir keeps only frames of this direction; zero keeps both.
+	Dir store.Direction
+}
+
+// FrameRecord is one exported frame.
+type FrameRecord struct {
+	Seq     uint64 `json:"seq"`
+	Time    string `json:"time"` // RFC 3339, UTC, nanoseconds
+	Session uint32 `json:"session"`
+	Dir     string `json:"dir"`    // "in" from the server, "out" sent by us
+	Opcode  string `json:"opcode"` // "text", "binary" or "close"
+	Action  string `json:"action,omitempty"`
+	MsgID   string `json:"msg_id,omitempty"`
+	Size    int    `json:"size"`
+	// Payload is the exact text of a text frame that is valid UTF-8.
+	Payload *string `json:"payload,omitempty"`
+	// PayloadBase64 holds every other payload (binary, close, invalid UTF-8).
+	PayloadBase64 *string `json:"payload_base64,omitempty"`
+	CloseCode     int     `json:"close_code,omitempty"`
+	CloseReason   string  `json:"close_reason,omitempty"`
+}
+
+// TimeLayout is the layout of frame times: RFC 3339 in UTC with nanoseconds
+// (always nine digits, so that times sort as text).
+const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// NewFrameRecord describes f for export.
+func NewFrameRecord(f *store.Frame) FrameRecord {
+	r := FrameRecord{
+		Seq:     f.Seq,
+		Time:    f.Time.UTC().Format(TimeLayout),
+		Session: f.Session,
+		Dir:     f.Dir.String(),
+		Opcode:  f.Op.String(),
+		Size:    len(f.Payload),
+	}
+	if f.Op == store.Text && utf8.Valid(f.Payload) {
+		s := string(f.Payload)
+		r.Payload = &s
+		if e, err := confctl.DecodeEnvelope(f.Payload); err == nil {
+			r.Action, r.MsgID = e.Action, e.MsgID
+		}
+	} else {
+		s := base64.StdEncoding.EncodeToString(f.Payload)
+		r.PayloadBase64 = &s
+	}
+	if code, reason, ok := f.CloseStatus(); ok {
+		r.CloseCode, r.CloseReason = int(code), reason
+	}
+	return r
+}
+
+// Frames writes meeting's frames from db to w. JSON Lines and CSV stream as
+// they go; JSON writes one array. w is written through a buffer that Frames
+// flushes before it returns.
+func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) error {
+	var o FramesOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Format == "" {
+		o.Format = JSONL
+	}
+	enc, err := newFrameEncoder(o.Format)
+	if err != nil {
+		return err
+	}
+	c, err := db.Frames(meeting, &store.Query{From: o.From, To: o.To})
+	if err != nil {
+		return fmt.Errorf("export frames of %s: %w", meeting, err)
+	}
+	defer c.Close()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := enc.begin(bw); err != nil {
+		return fmt.Errorf("export frames of %s: %w", meeting, err)
+	}
+	for c.Next() {
+		f := c.Frame()
+		if o.Dir != 0 && f.Dir != o.Dir {
+			continue
+		}
+		r := NewFrameRecord(&f)
+		if len(o.Actions) > 0 && !slices.Contains(o.Actions, r.Action) {
+			continue
+		}
+		if err := enc.record(bw, &r); err != nil {
+			return fmt.Errorf("export frames of %s: %w", meeting, err)
+		}
+	}
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("export frames of %s: %w", meeting, err)
+	}
+	if err := enc.end(bw); err != nil {
+		return fmt.Errorf("export frames of %s: %w", meeting, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("export frames of %s: %w", meeting, err)
+	}
+	return nil
+}
+
+// frameEncoder writes FrameRecords in one format.
+type frameEncoder interface {
+	begin(w *bufio.Writer) error
+	record(w *bufio.Writer, r *FrameRecord) error
+	end(w *bufio.Writer) error
+}
+
+func newFrameEncoder(f Format) (frameEncoder, error) {
+	switch f {
+	case JSONL:
+		return &jsonEncoder{}, nil
+	case JSON:
+		return &jsonEncoder{array: true}, nil
+	case CSV:
+		return &csvEncoder{}, nil
+	}
+	return nil, fmt.Errorf("export frames: %w %q: use jsonl, json or csv", ErrFormat, f)
+}
+
+// appendFrameJSON appends r as one JSON object, fields in FrameRecord order.
+func appendFrameJSON(b []byte, r *FrameRecord) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = append(b, `,"time":"`...)
+	b = append(b, r.Time...)
+	b = append(b, `","session":`...)
+	b = strconv.AppendUint(b, uint64(r.Session), 10)
+	b = append(b, `,"dir":"`...)
+	b = append(b, r.Dir...)
+	b = append(b, `","opcode":"`...)
+	b = append(b, r.Opcode...)
+	b = append(b, '"')
+	if r.Action != "" {
+		b = append(b, `,"action":`...)
+		b = appendJSONString(b, r.Action)
+	}
+	if r.MsgID != "" {
+		b = append(b, `,"msg_id":`...)
+		b = appendJSONString(b, r.MsgID)
+	}
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, int64(r.Size), 10)
+	if r.Payload != nil {
+		b = append(b, `,"payload":`...)
+		b = appendJSONString(b, *r.Payload)
+	}
+	if r.PayloadBase64 != nil {
+		b = append(b, `,"payload_base64":"`...)
+		b = append(b, *r.PayloadBase64...)
+		b = append(b, '"')
+	}
+	if r.CloseCode != 0 {
+		b = append(b, `,"close_code":`...)
+		b = strconv.AppendInt(b, int64(r.CloseCode), 10)
+		if r.CloseReason != "" {
+			b = append(b, `,"close_reason":`...)
+			b = appendJSONString(b, r.CloseReason)
+		}
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. s must be valid UTF-8 (it is
+// written as is, apart from the escapes JSON requires); invalid bytes become
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
