@@ -93,10 +93,11 @@ func (f Frame) CloseStatus() (code uint16, reason string, ok bool) {
 //	[14]     opcode
 //	[15:19]  CRC-32C of key || record[0:15] || payload
 //	[19:]    payload
+const recFrameV1 byte = 1
+
 const (
-	recFrameV1   byte = 1
-	recHeaderLen      = 19
-	keyLen            = 16
+	recHeaderLen = 19
+	keyLen       = 16
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
