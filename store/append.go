@@ -82,6 +82,9 @@ func (db *DB) BeginSession(ctx context.Context, meeting string, s Session) (uint
 // EndSession records how session id of meeting ended (end time at), once
 // durable. Every frame queued before it is committed with it.
 func (db *DB) EndSession(ctx context.Context, meeting string, id uint32, at time.Time, end SessionEnd) error {
+	if err := ValidateMeetingID(meeting); err != nil {
+		return err
+	}
 	r := &request{kind: reqEndSession, meeting: meeting, session: Session{ID: id, End: at, SessionEnd: end}, done: make(chan error, 1)}
 	if err := db.wait(ctx, r); err != nil {
 		return fmt.Errorf("end session %d of meeting %s: %w", id, meeting, err)
@@ -218,6 +221,11 @@ func (w *writer) apply(tx *bolt.Tx) error {
 			continue
 		}
 		b := touched[r.meeting]
+		if b == nil && r.kind == reqEndSession && tx.Bucket([]byte(r.meeting)) == nil {
+			// Ending a session of a meeting never recorded must not create it.
+			r.err = fmt.Errorf("%w: %d (%w)", ErrSessionNotFound, r.session.ID, ErrMeetingNotFound)
+			continue
+		}
 		if b == nil {
 			if b, err = w.bucket(tx, r.meeting); err != nil {
 				return err

@@ -62,6 +62,8 @@ func ChainNext(prev Hash, f *Frame) Hash {
 // Verify recomputes the meeting's hash chain over every stored frame and
 // compares it with the head in the meeting's metadata. It returns nil when they
 // match and a *ChainError naming the first frame found wrong otherwise.
+// It checks the frames the metadata counts when Verify starts: frames
+// recorded while it runs are left for the next call.
 func (db *DB) Verify(meeting string) error {
 	m, err := db.Meeting(meeting)
 	if err != nil {
@@ -74,12 +76,17 @@ func (db *DB) Verify(meeting string) error {
 	defer c.Close()
 	head := ChainStart(meeting)
 	var seq uint64
+	var beyond *Frame // the first frame past m's count
 	for c.Next() {
 		f := c.Frame()
-		seq++
-		if f.Seq != seq {
-			return &ChainError{Meeting: meeting, Seq: seq, Time: f.Time, Err: fmt.Errorf("%w: found frame %d where %d was expected", ErrSequence, f.Seq, seq)}
+		if f.Seq != seq+1 {
+			return &ChainError{Meeting: meeting, Seq: seq + 1, Time: f.Time, Err: fmt.Errorf("%w: found frame %d where %d was expected", ErrSequence, f.Seq, seq+1)}
 		}
+		if f.Seq > m.Frames {
+			beyond = &f
+			break
+		}
+		seq = f.Seq
 		head = ChainNext(head, &f)
 	}
 	if err := c.Err(); err != nil {
@@ -91,6 +98,18 @@ func (db *DB) Verify(meeting string) error {
 	}
 	if seq != m.Frames {
 		return &ChainError{Meeting: meeting, Seq: seq + 1, Err: fmt.Errorf("%w: metadata counts %d frames, %d stored", ErrSequence, m.Frames, seq)}
+	}
+	if beyond != nil {
+		// A frame is committed with the metadata that counts it, so a frame
+		// past the count read above is damage only if the metadata still
+		// does not count it; otherwise it was recorded while Verify ran.
+		now, err := db.Meeting(meeting)
+		if err != nil {
+			return err
+		}
+		if now.Frames <= m.Frames {
+			return &ChainError{Meeting: meeting, Seq: beyond.Seq, Time: beyond.Time, Err: fmt.Errorf("%w: frame %d stored, metadata counts %d frames", ErrSequence, beyond.Seq, now.Frames)}
+		}
 	}
 	if head != m.ChainHead {
 		return &ChainError{Meeting: meeting, Seq: seq, Err: ErrChainHead}

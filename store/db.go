@@ -117,6 +117,9 @@ func Open(path string, opts *Options) (*DB, error) {
 	if o.LockTimeout < 0 {
 		bo.Timeout = time.Nanosecond
 	}
+	if err := checkLength(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	bdb, err := openBolt(path, bo)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -290,7 +293,11 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
 		}
 	}()
-	return db.bolt.View(fn)
+	err = db.bolt.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed // Close ran between the check above and View
+	}
+	return err
 }
 
 // err returns the writer's sticky error, or nil.
