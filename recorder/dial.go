@@ -1,0 +1,109 @@
+package recorder
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/confrec/confrec/confctl"
+)
+
+// dialTimeout bounds one WebSocket handshake.
+const dialTimeout = 30 * time.Second
+
+// link is an open WebSocket connection and what the session records about it.
+type link struct {
+	ws         *websocket.Conn
+	url        string // connect URL, redacted
+	remoteAddr string
+	extensions []string
+	confToken  confctl.Secret // sent in Subscribe
+}
+
+// dialError is a failed WebSocket handshake. status is the HTTP status of the
+// server's answer, 0 when there was none (a network error).
+type dialError struct {
+	status int
+	err    error // redacted
+}
+
+func (e *dialError) Error() string {
+	if e.status != 0 {
+		return fmt.Sprintf("dial WebSocket: HTTP %d: %v", e.status, e.err)
+	}
+	return fmt.Sprintf("dial WebSocket: %v", e.err)
+}
+
+func (e *dialError) Unwrap() error { return e.err }
+
+// connect opens one connection: in direct mode to Options.WSURL, in the
+// token flow after getting (or keeping alive) the control token and a fresh
+// single-use WebSocket token.
+func (r *recorder) connect(ctx context.Context) (*link, error) {
+	if r.o.direct() {
+		return r.dial(ctx, r.o.WSURL, r.o.ConfToken)
+	}
+	t, err := r.tokens.renew(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if t.WSURL == "" {
+		return nil, fmt.Errorf("get control token: %w: no wsURL", confctl.ErrInvalidResponse)
+	}
+	tmp, err := r.tokens.client.WSToken(ctx, r.o.ConfID, t.Token)
+	if err != nil {
+		return nil, fmt.Errorf("get WebSocket token: %w", r.red.Err(err))
+	}
+	r.red.Add(tmp.Reveal())
+	return r.dial(ctx, confctl.ConnectURL(t.WSURL, r.o.ConfID, tmp), t.Token)
+}
+
+// dial performs the WebSocket handshake on rawURL without compression and
+// sets the read limit. Its errors are *dialError with redacted text.
+func (r *recorder) dial(ctx context.Context, rawURL string, confToken confctl.Secret) (*link, error) {
+	var (
+		mu     sync.Mutex
+		remote string
+	)
+	trace := &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			if info.Conn == nil {
+				return
+			}
+			mu.Lock()
+			remote = info.Conn.RemoteAddr().String()
+			mu.Unlock()
+		},
+	}
+	dctx, cancel := context.WithTimeout(httptrace.WithClientTrace(ctx, trace), dialTimeout)
+	defer cancel()
+	ws, resp, err := websocket.Dial(dctx, rawURL, &websocket.DialOptions{
+		HTTPClient:      r.o.HTTPClient,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		de := &dialError{err: r.red.Err(err)}
+		if resp != nil {
+			de.status = resp.StatusCode
+		}
+		return nil, de
+	}
+	ws.SetReadLimit(r.o.MaxFrame)
+	l := &link{ws: ws, url: r.red.RedactURL(rawURL), confToken: confToken}
+	mu.Lock()
+	l.remoteAddr = remote
+	mu.Unlock()
+	for _, v := range resp.Header.Values("Sec-WebSocket-Extensions") {
+		for e := range strings.SplitSeq(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				l.extensions = append(l.extensions, e)
+			}
+		}
+	}
+	return l, nil
+}

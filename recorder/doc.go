@@ -1,0 +1,53 @@
+// Package recorder records the meeting-control WebSocket of one Huawei Cloud
+// Meeting into a store.DB: every frame received, byte for byte, and every
+// frame sent, until the meeting ends or the caller stops it.
+//
+// # Basics
+//
+// [Record] is the whole API: it takes a context, an open [store.DB] and
+// [Options], and returns a [Result] once the recording is over. Cancelling
+// the context is how a recording is stopped; Record then closes the
+// connection with 1000 "recording stopped" and returns nil.
+//
+// Record connects in one of two modes. In the token flow (Options.Password)
+// it gets a meeting-control token with the host password (CreateConfToken),
+// a single-use WebSocket token (CreateWebSocketToken) for every connection,
+// and keeps the control token alive before it expires; when a connection
+// drops or is closed before the meeting ends, it reconnects with fresh
+// tokens after a capped, jittered backoff, and stops when the token service
+// says the meeting is no longer running. In direct mode (Options.WSURL) it
+// makes the single connection the URL allows and returns
+// [ErrCannotReconnect] when that connection ends early.
+//
+// Every connection is one store session (store.Session). On it Record sends
+// Subscribe and a HeartBeat every Options.Heartbeat. One read loop per
+// connection reads and records each message (store.In) with the time it
+// was read; what is sent is recorded too (store.Out), as are close frames in
+// both directions. How a session ended is kept as its store.SessionEnd
+// Reason: "meeting-ended", "stopped", "closed", "dropped", "frame-too-large"
+// or "error".
+//
+// # Caveats
+//
+// Secrets never reach the store, the logs or an error text: the stored
+// Subscribe has its control token replaced by a confctl.Redactor marker,
+// connect URLs are stored with tmpToken blanked, and every error passes
+// through the Redactor. Received frames are stored exactly as received, even
+// when they do not parse; the recorder only peeks at them to see heartbeat
+// echoes, the meeting title (stored as the meeting's "title" label) and the
+// "Destroyed" state that ends the meeting.
+//
+// A message larger than Options.MaxFrame cannot be stored: the connection is
+// closed with 1009 and the session ends as "frame-too-large" (then Record
+// reconnects). A HeartBeat still unanswered when the next is due means the
+// connection is half-open; it is dropped and, in the token flow, reopened.
+//
+// Stopping closes with the WebSocket close handshake. The server's answer is
+// recorded as an In Close frame when the read loop reads it; if the
+// handshake itself reads it (coder/websocket's Close), that answer and any
+// message arriving in the same instant are not stored.
+//
+// Record owns every goroutine it starts (the token refresher, and per
+// connection the heartbeat and the closer) and returns only after they have
+// exited and db.Flush has made everything it queued durable.
+package recorder

@@ -1,0 +1,353 @@
+package recorder_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/recorder"
+	"github.com/confrec/confrec/store"
+)
+
+// peer is a small real meeting service for the cases the replay server does
+// not play: REST errors on demand, short-lived tokens, and a push channel
+// whose behaviour each test scripts per connection.
+type peer struct {
+	t      *testing.T
+	srv    *httptest.Server
+	confID string
+	// lifetime is the control token's lifetime (expireTime is now+lifetime).
+	lifetime time.Duration
+	// serve runs connection n (from 1) until it returns.
+	serve func(ctx context.Context, n int, c *websocket.Conn)
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // WebSocket handlers
+
+	mu        sync.Mutex
+	statuses  []int // statuses for the next ConfToken calls; 200 when empty
+	conns     int
+	keepAlive chan string // the token of every keep-alive call
+}
+
+const peerToken = "peer-control-token-5c1d"
+
+func newPeer(t *testing.T, confID string, serve func(ctx context.Context, n int, c *websocket.Conn)) *peer {
+	p := &peer{t: t, confID: confID, lifetime: time.Hour, serve: serve, keepAlive: make(chan string, 100)}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	mux := http.NewServeMux()
+	mux.HandleFunc(confctl.ConfTokenPath, p.confToken)
+	mux.HandleFunc(confctl.WSTokenPath, p.wsToken)
+	mux.HandleFunc(confctl.ConnectPath, p.connect)
+	p.srv = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		p.cancel()
+		p.srv.Close()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *peer) fail(statuses ...int) {
+	p.mu.Lock()
+	p.statuses = append(p.statuses, statuses...)
+	p.mu.Unlock()
+}
+
+func (p *peer) confToken(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	status := http.StatusOK
+	if len(p.statuses) > 0 {
+		status, p.statuses = p.statuses[0], p.statuses[1:]
+	}
+	p.mu.Unlock()
+	if status != http.StatusOK {
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"error_code":"TEST.%d","error_msg":"refused %s"}`, status, testPassword)
+		return
+	}
+	if r.Header.Get("X-Password") != testPassword {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	if auth := r.Header.Get("X-Conference-Authorization"); auth != "" {
+		p.keepAlive <- auth
+	}
+	exp := time.Now().Add(p.lifetime)
+	json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{
+		"token": peerToken, "wsURL": "ws://" + r.Host, "role": 1,
+		"expireTime": exp.UnixMilli(), "confTokenExpireTime": max(int64(p.lifetime/time.Second), 1),
+	}})
+}
+
+func (p *peer) wsToken(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Conference-Authorization") != peerToken {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	p.mu.Lock()
+	n := p.conns + 1
+	p.mu.Unlock()
+	fmt.Fprintf(w, `{"webSocketToken":"peer-ws-token-%d-9e7"}`, n)
+}
+
+func (p *peer) connect(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.conns++
+	n := p.conns
+	p.mu.Unlock()
+	if r.URL.Query().Get("tmpToken") != fmt.Sprintf("peer-ws-token-%d-9e7", n) {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	p.wg.Add(1)
+	defer p.wg.Done()
+	defer c.CloseNow()
+	p.serve(p.ctx, n, c)
+}
+
+// answer reads c until it ends, replying to Subscribe and HeartBeat.
+func answer(ctx context.Context, c *websocket.Conn) {
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		env, err := confctl.DecodeEnvelope(b)
+		if err != nil {
+			continue
+		}
+		var reply []byte
+		switch env.Action {
+		case confctl.ActionSubscribe:
+			reply = confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS")
+		case confctl.ActionHeartBeat:
+			reply = confctl.NewHeartBeatReply(env.Sequence)
+		default:
+			continue
+		}
+		if c.Write(ctx, websocket.MessageText, reply) != nil {
+			return
+		}
+	}
+}
+
+// endMeeting answers the Subscribe on c, announces "Destroyed" and closes.
+func endMeeting(ctx context.Context, confID string, c *websocket.Conn) {
+	_, b, err := c.Read(ctx)
+	if err != nil {
+		return
+	}
+	env, _ := confctl.DecodeEnvelope(b)
+	if c.Write(ctx, websocket.MessageText, confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS")) != nil {
+		return
+	}
+	if c.Write(ctx, websocket.MessageText, destroyed(confID)) != nil {
+		return
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+}
+
+func (p *peer) options(log *testLog) recorder.Options {
+	o := recorder.Options{ConfID: p.confID, APIURL: p.srv.URL, Password: testPassword, Logger: log.logger(),
+		HTTPClient: p.srv.Client()}
+	o.Backoff.Min, o.Backoff.Max = time.Millisecond, 20*time.Millisecond
+	return o
+}
+
+func TestRecordDetectsHalfOpen(t *testing.T) {
+	p := newPeer(t, "700200100", func(ctx context.Context, n int, c *websocket.Conn) {
+		if n == 1 {
+			// Reads everything and answers nothing: a half-open connection
+			// as the recorder sees it.
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					return
+				}
+			}
+		}
+		endMeeting(ctx, "700200100", c)
+	})
+	db, path := openDB(t)
+	log := newTestLog()
+	opts := p.options(log)
+	opts.Heartbeat = 50 * time.Millisecond
+
+	res, err := recorder.Record(t.Context(), db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ended != recorder.MeetingEnded || res.Sessions != 2 {
+		t.Fatalf("Result = %+v, want MeetingEnded after 2 sessions", res)
+	}
+	m := meeting(t, db, p.confID)
+	if s := m.Sessions[0]; s.Reason != "dropped" || !strings.Contains(s.Err, "heartbeat not answered") {
+		t.Errorf("first session ended %+v, want dropped for a missed heartbeat", s.SessionEnd)
+	}
+	if s := m.Sessions[1]; s.Reason != "meeting-ended" {
+		t.Errorf("second session ended %+v, want meeting-ended", s.SessionEnd)
+	}
+	var hb int
+	for _, f := range readFrames(t, db, p.confID) {
+		if f.Session == 1 && f.Dir == store.Out && strings.Contains(string(f.Payload), `"HeartBeat"`) {
+			hb++
+		}
+	}
+	if hb != 1 {
+		t.Errorf("session 1 sent %d heartbeats, want 1 (the unanswered one)", hb)
+	}
+	db.Close()
+	checkNoSecrets(t, path, log.String(), []string{testPassword, peerToken, "peer-ws-token-1-9e7", "peer-ws-token-2-9e7"})
+}
+
+func TestRecordTokenErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		statuses []int
+		wantErr  bool
+		wantEnd  recorder.EndKind
+		sessions int
+	}{
+		{name: "forbidden_is_fatal", statuses: []int{403}, wantErr: true},
+		{name: "temporary_errors_are_retried", statuses: []int{500, 401, 503}, wantEnd: recorder.MeetingEnded, sessions: 1},
+		{name: "not_running_ends_cleanly", statuses: []int{404}, wantEnd: recorder.MeetingEnded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPeer(t, "700200200", func(ctx context.Context, _ int, c *websocket.Conn) {
+				endMeeting(ctx, "700200200", c)
+			})
+			p.fail(tt.statuses...)
+			db, _ := openDB(t)
+			log := newTestLog()
+
+			res, err := recorder.Record(t.Context(), db, p.options(log))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Record error = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				var ae *confctl.APIError
+				if !errors.As(err, &ae) || ae.Status != 403 {
+					t.Errorf("Record error = %v, want the 403 APIError", err)
+				}
+			}
+			if res.Ended != tt.wantEnd || res.Sessions != tt.sessions {
+				t.Errorf("Result = %+v, want %v after %d sessions", res, tt.wantEnd, tt.sessions)
+			}
+			text := log.String()
+			if err != nil {
+				text += err.Error()
+			}
+			if strings.Contains(text, testPassword) {
+				t.Errorf("logs or error hold the password:\n%s", text)
+			}
+			if retries := strings.Count(text, "connect failed"); tt.name == "temporary_errors_are_retried" && retries != 3 {
+				t.Errorf("%d failed attempts logged, want 3:\n%s", retries, text)
+			}
+		})
+	}
+}
+
+func TestRecordKeepsTokenAlive(t *testing.T) {
+	p := newPeer(t, "700200300", func(ctx context.Context, _ int, c *websocket.Conn) { answer(ctx, c) })
+	// confTokenExpireTime is 1s, expireTime 400ms away: renewed 250ms
+	// before it expires, every 150ms.
+	p.lifetime = 400 * time.Millisecond
+	db, _ := openDB(t)
+	log := newTestLog()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan struct{})
+	var res recorder.Result
+	var err error
+	go func() {
+		defer close(done)
+		res, err = recorder.Record(ctx, db, p.options(log))
+	}()
+	for range 2 {
+		select {
+		case tok := <-p.keepAlive:
+			if tok != peerToken {
+				t.Errorf("keep-alive sent another token (%d bytes)", len(tok))
+			}
+		case <-done:
+			t.Fatalf("Record returned before keeping the token alive: %+v, %v", res, err)
+		}
+	}
+	cancel()
+	<-done
+	if err != nil || res.Ended != recorder.Stopped || res.Sessions != 1 {
+		t.Errorf("Record = %+v, %v; want Stopped after 1 session", res, err)
+	}
+}
+
+func TestRecordInvalidOptions(t *testing.T) {
+	const tmp = "tmp-token-never-printed"
+	tests := []struct {
+		name string
+		opts recorder.Options
+	}{
+		{"no_connection", recorder.Options{ConfID: "1"}},
+		{"both_modes", recorder.Options{ConfID: "1", Password: "pw-1234", WSURL: "ws://h/c?confID=1&tmpToken=" + tmp}},
+		{"no_conf_id", recorder.Options{Password: "pw-1234"}},
+		{"bad_conf_id", recorder.Options{ConfID: "a\nb", Password: "pw-1234"}},
+		{"bad_api_url", recorder.Options{ConfID: "1", Password: "pw-1234", APIURL: "ftp://x"}},
+		{"bad_ws_scheme", recorder.Options{WSURL: "ftp://h/c?confID=1&tmpToken=" + tmp}},
+		{"unparsable_ws_url", recorder.Options{ConfID: "1", WSURL: "ws://h/%zz?tmpToken=" + tmp}},
+		{"conf_id_mismatch", recorder.Options{ConfID: "2", WSURL: "ws://h/c?confID=1&tmpToken=" + tmp}},
+	}
+	db, _ := openDB(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := recorder.Record(t.Context(), db, tt.opts)
+			if !errors.Is(err, recorder.ErrInvalidOptions) {
+				t.Fatalf("Record error = %v, want ErrInvalidOptions", err)
+			}
+			if strings.Contains(err.Error(), tmp) || strings.Contains(err.Error(), "pw-1234") {
+				t.Errorf("error holds a secret: %v", err)
+			}
+		})
+	}
+	if ms, err := db.Meetings(); err != nil || len(ms) != 0 {
+		t.Errorf("invalid options stored %d meetings (%v)", len(ms), err)
+	}
+}
+
+func TestRecordDirectDialErrorIsRedacted(t *testing.T) {
+	const tmp = "tmp-token-must-not-leak"
+	// A port that was just free: the dial is refused.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close()
+	db, _ := openDB(t)
+	log := newTestLog()
+
+	_, err := recorder.Record(t.Context(), db, recorder.Options{
+		WSURL: "ws://" + addr + confctl.ConnectPath + "?confID=700200400&tmpToken=" + tmp, Logger: log.logger(),
+	})
+	if err == nil {
+		t.Fatal("Record succeeded against a closed port")
+	}
+	if strings.Contains(err.Error(), tmp) || strings.Contains(log.String(), tmp) {
+		t.Errorf("error or logs hold the tmpToken: %v", err)
+	}
+	if !strings.Contains(err.Error(), "tmpToken=[redacted:") {
+		t.Errorf("error does not show the redacted URL: %v", err)
+	}
+}

@@ -1,0 +1,79 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/confrec/confrec/confctl"
+)
+
+// backoff computes the waits between attempts: capped exponential growth
+// from min to max with full jitter above min. The first wait after reset is
+// min, so the loop is never busy. A backoff is owned by one goroutine.
+type backoff struct {
+	min, max time.Duration
+	n        int // attempts since the last reset
+}
+
+// next returns the wait before the next attempt and counts the attempt.
+func (b *backoff) next() time.Duration {
+	ceil := b.min
+	for i := 0; i < b.n && ceil < b.max; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, b.max)
+	b.n++
+	if ceil <= b.min {
+		return b.min
+	}
+	return b.min + rand.N(ceil-b.min+1)
+}
+
+// reset starts the growth again from min, after a connection that worked.
+func (b *backoff) reset() { b.n = 0 }
+
+// wait blocks for d or until ctx is done, whichever comes first, and returns
+// ctx.Err() in the latter case.
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retryable reports whether a failed connect attempt (token call or dial)
+// may succeed later: network errors, temporary REST errors (401, 429, 5xx)
+// and handshake refusals that fresh tokens may cure. It is false for a
+// meeting that is not running, for other REST errors (400, 403, ...), for
+// malformed token responses and for handshakes refused as a client error.
+func retryable(err error) bool {
+	if errors.Is(err, confctl.ErrMeetingNotRunning) || errors.Is(err, confctl.ErrInvalidResponse) ||
+		errors.Is(err, confctl.ErrMissingConferenceID) {
+		return false
+	}
+	var ae *confctl.APIError
+	if errors.As(err, &ae) {
+		return ae.Temporary()
+	}
+	var de *dialError
+	if errors.As(err, &de) {
+		switch {
+		case de.status == 0, de.status >= 500:
+			return true
+		case de.status == http.StatusUnauthorized, de.status == http.StatusForbidden,
+			de.status == http.StatusRequestTimeout, de.status == http.StatusTooManyRequests:
+			return true
+		case de.status == http.StatusSwitchingProtocols:
+			return false // the server answered but broke the protocol
+		}
+		return false
+	}
+	return true
+}

@@ -1,0 +1,64 @@
+package recorder
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/confrec/confrec/confctl"
+)
+
+func TestBackoff(t *testing.T) {
+	tests := []struct {
+		name     string
+		min, max time.Duration
+		ceilings []time.Duration // the most each successive wait may be
+	}{
+		{"doubles_to_cap", 10 * time.Millisecond, 70 * time.Millisecond,
+			[]time.Duration{10, 20, 40, 70, 70, 70}},
+		{"min_equals_max", 30 * time.Millisecond, 30 * time.Millisecond,
+			[]time.Duration{30, 30, 30}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 50 { // the jitter is random: try it often
+				b := backoff{min: tt.min, max: tt.max}
+				for i, c := range tt.ceilings {
+					c *= time.Millisecond
+					if d := b.next(); d < tt.min || d > c {
+						t.Fatalf("wait %d = %v, want within [%v, %v]", i, d, tt.min, c)
+					}
+				}
+				b.reset()
+				if d := b.next(); d != tt.min {
+					t.Fatalf("first wait after reset = %v, want %v", d, tt.min)
+				}
+			}
+		})
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&confctl.APIError{Op: "create conference token", Status: 500}, true},
+		{&confctl.APIError{Op: "create conference token", Status: 401}, true},
+		{&confctl.APIError{Op: "create conference token", Status: 403}, false},
+		{&confctl.APIError{Op: "create conference token", Status: 404}, false}, // not running
+		{fmt.Errorf("get control token: %w", confctl.ErrInvalidResponse), false},
+		{&dialError{status: 0, err: errors.New("connection refused")}, true},
+		{&dialError{status: 401, err: errors.New("expired tmpToken")}, true},
+		{&dialError{status: 503, err: errors.New("busy")}, true},
+		{&dialError{status: 404, err: errors.New("wrong path")}, false},
+		{&dialError{status: 101, err: errors.New("bad Sec-WebSocket-Accept")}, false},
+		{errors.New("connection reset by peer"), true},
+	}
+	for _, tt := range tests {
+		if got := retryable(tt.err); got != tt.want {
+			t.Errorf("retryable(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

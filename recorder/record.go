@@ -1,0 +1,188 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/store"
+)
+
+// EndKind says how a recording ended without error.
+type EndKind int
+
+const (
+	// Unfinished is the EndKind of a Result returned with an error.
+	Unfinished EndKind = iota
+	// MeetingEnded means the meeting is over: the server announced
+	// "Destroyed" and closed, or the token service says it is not running.
+	MeetingEnded
+	// Stopped means the caller cancelled the context.
+	Stopped
+)
+
+func (k EndKind) String() string {
+	switch k {
+	case Unfinished:
+		return "unfinished"
+	case MeetingEnded:
+		return "meeting-ended"
+	case Stopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("EndKind(%d)", int(k))
+}
+
+// FrameCounts counts the frames recorded.
+type FrameCounts struct {
+	// In counts frames received from the server, close frames included.
+	In int64
+	// Out counts frames we sent: Subscribe, HeartBeat and close frames.
+	Out int64
+}
+
+// Result describes a finished recording. It is filled in as far as the
+// recording got, also when Record returns an error.
+type Result struct {
+	// Sessions is the number of connections recorded (store sessions begun).
+	Sessions int
+	// Ended says how the recording ended; Unfinished with an error.
+	Ended EndKind
+	// Frames counts the frames stored.
+	Frames FrameCounts
+}
+
+// recorder is the state of one Record call.
+type recorder struct {
+	o      Options
+	db     *store.DB
+	red    *confctl.Redactor
+	log    *slog.Logger
+	tokens *tokenKeeper // nil in direct mode
+
+	// Touched only by the goroutine running Record (sessions run one at a time).
+	sessions int
+	title    string
+
+	framesIn, framesOut atomic.Int64
+}
+
+// Record connects to the meeting-control WebSocket of meeting opts.ConfID,
+// subscribes, and stores every frame received and sent in db until the
+// meeting ends or ctx is cancelled, reconnecting (token flow only) when the
+// connection drops or closes before the meeting's end.
+//
+// It returns nil with Result.Ended == MeetingEnded or Stopped. It returns an
+// error, without retrying, when the store fails, when the options are invalid
+// (ErrInvalidOptions), when the token service refuses for good (for example
+// HTTP 403), and in direct mode when the connection fails or ends early
+// (ErrCannotReconnect). Error texts never hold a secret.
+//
+// Record returns only after all its goroutines have exited and everything it
+// queued in db is durable.
+func Record(ctx context.Context, db *store.DB, opts Options) (Result, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return Result{}, err
+	}
+	r := &recorder{o: o, db: db, red: new(confctl.Redactor), log: o.Logger}
+	r.red.Add(o.Password.Reveal())
+	r.red.Add(o.ConfToken.Reveal())
+	r.red.Add(confctl.ParseConfToken(o.ConfToken.Reveal()))
+	for _, s := range urlSecrets(o.WSURL) {
+		r.red.Add(s)
+	}
+
+	var wg sync.WaitGroup
+	rctx, cancel := context.WithCancel(ctx)
+	if !o.direct() {
+		r.tokens = newTokenKeeper(&o, r.red)
+		wg.Go(func() { r.tokens.refresh(rctx, backoff{min: o.Backoff.Min, max: o.Backoff.Max}) })
+	}
+	ended, err := r.loop(ctx)
+	cancel()
+	wg.Wait()
+
+	fctx, fcancel := storeContext(ctx)
+	defer fcancel()
+	if ferr := db.Flush(fctx); ferr != nil && err == nil {
+		err = fmt.Errorf("record meeting %s: %w", o.ConfID, ferr)
+	}
+	res := Result{
+		Sessions: r.sessions,
+		Ended:    ended,
+		Frames:   FrameCounts{In: r.framesIn.Load(), Out: r.framesOut.Load()},
+	}
+	if err != nil {
+		res.Ended = Unfinished
+	}
+	return res, err
+}
+
+// loop connects, records a session, and reconnects with backoff until the
+// recording ends.
+func (r *recorder) loop(ctx context.Context) (EndKind, error) {
+	bo := backoff{min: r.o.Backoff.Min, max: r.o.Backoff.Max}
+	for {
+		if ctx.Err() != nil {
+			return Stopped, nil
+		}
+		l, err := r.connect(ctx)
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+				return Stopped, nil
+			case errors.Is(err, confctl.ErrMeetingNotRunning):
+				r.log.Info("meeting is not running", "meeting", r.o.ConfID, "err", err)
+				return MeetingEnded, nil
+			case r.o.direct() || !retryable(err):
+				return Unfinished, fmt.Errorf("record meeting %s: %w", r.o.ConfID, err)
+			}
+			d := bo.next()
+			r.log.Warn("connect failed", "meeting", r.o.ConfID, "attempt", bo.n, "retry_in", d, "err", err)
+			if wait(ctx, d) != nil {
+				return Stopped, nil
+			}
+			continue
+		}
+
+		reason, gotData, err := r.runSession(ctx, l)
+		switch reason {
+		case endError:
+			return Unfinished, err
+		case endMeetingEnded:
+			return MeetingEnded, nil
+		case endStopped:
+			return Stopped, nil
+		}
+		if r.o.direct() {
+			return Unfinished, fmt.Errorf("record meeting %s: session %d %s: %w", r.o.ConfID, r.sessions, reason, ErrCannotReconnect)
+		}
+		if ctx.Err() != nil {
+			return Stopped, nil
+		}
+		if gotData {
+			// A connection that delivered data worked: start the backoff
+			// again. A server that keeps failing at once is retried with
+			// growing waits.
+			bo.reset()
+		}
+		d := bo.next()
+		r.log.Info("reconnecting", "meeting", r.o.ConfID, "after", reason, "in", d)
+		if wait(ctx, d) != nil {
+			return Stopped, nil
+		}
+	}
+}
+
+// mode names the connection mode for the session's attributes.
+func (r *recorder) mode() string {
+	if r.o.direct() {
+		return "direct"
+	}
+	return "token"
+}

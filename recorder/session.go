@@ -1,0 +1,425 @@
+package recorder
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/store"
+)
+
+// Session end reasons stored in store.SessionEnd.Reason.
+const (
+	endMeetingEnded = "meeting-ended"   // the server closed (or dropped) after "Destroyed"
+	endStopped      = "stopped"         // the caller cancelled the context
+	endClosed       = "closed"          // the server closed without "Destroyed"
+	endDropped      = "dropped"         // network error, no close frame, or heartbeat missed
+	endTooLarge     = "frame-too-large" // a message exceeded Options.MaxFrame
+	endError        = "error"           // the store failed
+)
+
+// Close codes and reasons we send.
+const (
+	reasonStopped = "recording stopped"
+	reasonEnded   = "meeting ended"
+)
+
+// session is one connection: it begins a store session, subscribes, runs the
+// heartbeat and closer goroutines, and reads and records until the connection
+// ends. The read loop runs in the goroutine that called runSession, which
+// returns only after the other two have exited.
+type session struct {
+	r    *recorder
+	link *link
+	id   uint32
+	hb   heartbeat
+
+	// order is held while a message is written and recorded (send) and
+	// while the read loop records a message, so that what is stored
+	// follows what happened on the wire: a request before its reply.
+	order sync.Mutex
+
+	done      chan struct{} // closed when the read loop has ended
+	destroyed chan struct{} // closed by the read loop on ConfDynamicInfoNotify "Destroyed"
+	stopping  atomic.Bool   // the closer is stopping the connection for the caller
+	inData    atomic.Int64  // data frames received
+
+	mu          sync.Mutex // guards the fields below
+	reason      string     // first end reason seen, "" while none
+	cause       error      // its error, redacted
+	storeErr    error      // first store failure
+	closeCode   int
+	closeReason string
+}
+
+// runSession records one connection and returns how it ended and whether the
+// server sent any data message; the error is non-nil only with endError (a
+// store failure).
+func (r *recorder) runSession(ctx context.Context, l *link) (reason string, gotData bool, err error) {
+	defer l.ws.CloseNow()
+	s := &session{r: r, link: l, done: make(chan struct{}), destroyed: make(chan struct{})}
+	sctx, cancel := storeContext(ctx)
+	id, err := r.db.BeginSession(sctx, r.o.ConfID, store.Session{
+		Start:      time.Now(),
+		URL:        l.url,
+		RemoteAddr: l.remoteAddr,
+		Extensions: l.extensions,
+		Attrs:      map[string]string{"mode": r.mode()},
+	})
+	cancel()
+	if err != nil {
+		return endError, false, fmt.Errorf("record meeting %s: %w", r.o.ConfID, err)
+	}
+	s.id = id
+	r.sessions++
+	r.log.Info("connected", "meeting", r.o.ConfID, "session", id, "url", l.url, "remote", l.remoteAddr)
+
+	s.subscribe(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.runHeartbeat(ctx) })
+	wg.Go(func() { s.runCloser(ctx) })
+	s.readLoop(ctx)
+	close(s.done)
+	wg.Wait()
+
+	reason, end := s.end()
+	gotData = s.inData.Load() > 0
+	sctx, cancel = storeContext(ctx)
+	defer cancel()
+	if err := r.db.EndSession(sctx, r.o.ConfID, id, time.Now(), end); err != nil {
+		if s.storeErr == nil {
+			s.storeErr = err
+		}
+		reason = endError
+	}
+	if reason == endError {
+		return endError, gotData, fmt.Errorf("record meeting %s: %w", r.o.ConfID, s.storeErr)
+	}
+	r.log.Info("session ended", "meeting", r.o.ConfID, "session", id, "reason", reason,
+		"close_code", end.CloseCode, "close_reason", end.CloseReason, "err", end.Err,
+		"frames_in", s.inData.Load())
+	return reason, gotData, nil
+}
+
+// subscribe sends the Subscribe request and records it with the control
+// token redacted.
+func (s *session) subscribe(ctx context.Context) {
+	seq := newSequence()
+	msg := confctl.NewSubscribe(seq, s.r.o.ConfID, s.r.o.Subscribe, s.link.confToken)
+	// Redact only this connection's token: the password or other secrets
+	// could match ordinary text such as the conference ID.
+	var red confctl.Redactor
+	red.Add(s.link.confToken.Reveal())
+	stored := red.Redact(msg)
+	if s.link.confToken != "" && bytes.Equal(stored, msg) {
+		// A token too short for the Redactor: store the request with no
+		// token at all rather than with it.
+		stored = confctl.NewSubscribe(seq, s.r.o.ConfID, s.r.o.Subscribe, "")
+	}
+	werr, serr := s.send(ctx, time.Now(), msg, stored)
+	switch {
+	case serr != nil:
+		s.fatal(serr)
+	case werr != nil:
+		s.fail(endDropped, fmt.Errorf("send subscribe: %w", s.r.red.Err(werr)))
+		s.link.ws.CloseNow()
+	}
+}
+
+// readLoop reads and records every message until the connection ends. It
+// never drops a message because it does not parse.
+func (s *session) readLoop(ctx context.Context) {
+	// Reads must not follow ctx: coder/websocket closes the connection
+	// when a read's context ends, and a stop owes the server a close
+	// handshake, which runCloser performs.
+	rctx := context.WithoutCancel(ctx)
+	for {
+		typ, b, err := s.link.ws.Read(rctx)
+		now := time.Now()
+		if err != nil {
+			s.readEnded(now, err)
+			return
+		}
+		op := store.Text
+		if typ == websocket.MessageBinary {
+			op = store.Binary
+		}
+		s.order.Lock()
+		err = s.record(store.Frame{Time: now, Dir: store.In, Op: op, Payload: b})
+		s.order.Unlock()
+		if err != nil {
+			s.fatal(err)
+			return
+		}
+		s.inData.Add(1)
+		if op == store.Text {
+			if err := s.inspect(b); err != nil {
+				s.fatal(err)
+				return
+			}
+		}
+	}
+}
+
+// readEnded records how the read loop ended: a close frame from the server
+// (stored as an In Close frame), an oversized message, or a dropped
+// connection.
+func (s *session) readEnded(now time.Time, err error) {
+	if code := websocket.CloseStatus(err); code != -1 {
+		var ce websocket.CloseError
+		errors.As(err, &ce)
+		var payload []byte
+		if code != websocket.StatusNoStatusRcvd {
+			payload = store.ClosePayload(uint16(code), ce.Reason)
+		}
+		s.order.Lock()
+		rerr := s.record(store.Frame{Time: now, Dir: store.In, Op: store.Close, Payload: payload})
+		s.mu.Lock()
+		if s.closeCode == 0 {
+			s.closeCode, s.closeReason = int(code), ce.Reason
+		}
+		s.mu.Unlock()
+		s.order.Unlock()
+		if rerr != nil {
+			s.fatal(rerr)
+			return
+		}
+		s.fail(endClosed, nil)
+		return
+	}
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		s.mu.Lock()
+		if s.closeCode == 0 {
+			s.closeCode = int(websocket.StatusMessageTooBig)
+		}
+		s.mu.Unlock()
+		s.fail(endTooLarge, fmt.Errorf("a message exceeded the read limit of %d bytes", s.r.o.MaxFrame))
+		return
+	}
+	s.fail(endDropped, s.r.red.Err(err))
+}
+
+// notifyFields are the top-level members of ConfBasicInfoNotify and
+// ConfDynamicInfoNotify that the recorder acts on.
+type notifyFields struct {
+	Title json.RawMessage `json:"title"`
+	State json.RawMessage `json:"state"`
+}
+
+// inspect learns from a text message: heartbeat echoes, the meeting title
+// and the meeting's end. It only returns store errors; a message that does
+// not parse is simply not learnt from.
+func (s *session) inspect(b []byte) error {
+	env, err := confctl.DecodeEnvelope(b)
+	if err != nil {
+		return nil
+	}
+	switch env.Action {
+	case confctl.ActionHeartBeat:
+		s.hb.answer(env.Sequence)
+	case confctl.ActionConfBasicInfo:
+		var f notifyFields
+		if json.Unmarshal(b, &f) != nil {
+			return nil
+		}
+		title, ok := text(f.Title)
+		if !ok {
+			if obj, isObj := env.DataObject(); isObj && json.Unmarshal(obj, &f) == nil {
+				title, ok = text(f.Title)
+			}
+		}
+		if ok && title != "" && title != s.r.title {
+			if err := s.r.db.SetLabel(s.r.o.ConfID, "title", title); err != nil {
+				return fmt.Errorf("set title: %w", err)
+			}
+			s.r.title = title
+			s.r.log.Info("meeting title", "meeting", s.r.o.ConfID, "title", title)
+		}
+	case confctl.ActionConfDynamicInfo:
+		var f notifyFields
+		if json.Unmarshal(b, &f) != nil {
+			return nil
+		}
+		if state, _ := text(f.State); strings.EqualFold(state, "Destroyed") {
+			select {
+			case <-s.destroyed:
+			default:
+				close(s.destroyed)
+				s.r.log.Info("meeting destroyed", "meeting", s.r.o.ConfID, "session", s.id)
+			}
+		}
+	}
+	return nil
+}
+
+// text returns a JSON string's value, or a JSON number's text.
+func text(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String(), true
+	}
+	return "", false
+}
+
+// runCloser closes the connection on the recorder's behalf: with 1000
+// "recording stopped" when ctx is cancelled, and with 1000 "meeting ended"
+// when the server has not closed DestroyedGrace after "Destroyed". The close
+// frame is recorded (Out) before it is sent. It exits when the read loop
+// ends.
+func (s *session) runCloser(ctx context.Context) {
+	select {
+	case <-s.done:
+		return
+	case <-ctx.Done():
+		s.stopping.Store(true)
+		s.close(reasonStopped)
+		return
+	case <-s.destroyed:
+	}
+	t := time.NewTimer(s.r.o.DestroyedGrace)
+	defer t.Stop()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.stopping.Store(true)
+		s.close(reasonStopped)
+	case <-t.C:
+		s.close(reasonEnded)
+	}
+}
+
+// close records a normal-closure Close frame with reason and performs the
+// close handshake, unless the server has closed first. The read loop
+// records the server's answer if it reads it; coder/websocket's Close may
+// read it instead, discarding what arrives during the handshake.
+func (s *session) close(reason string) {
+	code := websocket.StatusNormalClosure
+	s.order.Lock()
+	s.mu.Lock()
+	serverClosed := s.closeCode != 0 // or a message was too large: the connection is closing
+	select {
+	case <-s.done:
+		serverClosed = true // the read loop has ended: nothing to close
+	default:
+	}
+	if !serverClosed {
+		s.closeCode, s.closeReason = int(code), reason
+	}
+	s.mu.Unlock()
+	var err error
+	if !serverClosed {
+		err = s.record(store.Frame{Time: time.Now(), Dir: store.Out, Op: store.Close, Payload: store.ClosePayload(uint16(code), reason)})
+	}
+	s.order.Unlock()
+	switch {
+	case serverClosed:
+		return
+	case err != nil:
+		s.fatal(err)
+		return
+	}
+	if err := s.link.ws.Close(code, reason); err != nil {
+		s.r.log.Debug("close handshake failed", "meeting", s.r.o.ConfID, "session", s.id, "err", s.r.red.Err(err))
+	}
+}
+
+// record queues f for the store as part of this session.
+func (s *session) record(f store.Frame) error {
+	f.Session = s.id
+	if err := s.r.db.Enqueue(s.r.o.ConfID, f); err != nil {
+		return fmt.Errorf("record frame: %w", err)
+	}
+	if f.Dir == store.In {
+		s.r.framesIn.Add(1)
+	} else {
+		s.r.framesOut.Add(1)
+	}
+	return nil
+}
+
+// fail notes why the session is ending; the first reason wins.
+func (s *session) fail(reason string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reason == "" {
+		s.reason, s.cause = reason, err
+	}
+}
+
+// fatal notes a store failure and drops the connection.
+func (s *session) fatal(err error) {
+	s.mu.Lock()
+	if s.storeErr == nil {
+		s.storeErr = err
+	}
+	s.mu.Unlock()
+	s.link.ws.CloseNow()
+}
+
+// end classifies the session once all its goroutines have exited: a store
+// failure, then the meeting's end, then the caller's stop, then the first
+// reason seen.
+func (s *session) end() (string, store.SessionEnd) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	end := store.SessionEnd{CloseCode: s.closeCode, CloseReason: s.closeReason}
+	destroyed := false
+	select {
+	case <-s.destroyed:
+		destroyed = true
+	default:
+	}
+	var reason string
+	var cause error
+	switch {
+	case s.storeErr != nil:
+		reason, cause = endError, s.storeErr
+	case destroyed:
+		reason = endMeetingEnded
+	case s.stopping.Load():
+		reason = endStopped
+	case s.reason != "":
+		reason, cause = s.reason, s.cause
+	default:
+		reason = endDropped
+	}
+	end.Reason = reason
+	if cause != nil {
+		end.Err = s.r.red.RedactURL(cause.Error())
+	}
+	return reason, end
+}
+
+// newSequence returns a random 30-character request sequence.
+func newSequence() string {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 30)
+	for i := range b {
+		b[i] = digits[rand.IntN(len(digits))]
+	}
+	return string(b)
+}
+
+// storeContext returns the context for a store call that must complete even
+// when ctx is cancelled (a session's start and end, the final flush), bounded
+// by storeTimeout.
+func storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+}
+
+// storeTimeout bounds a store call made after cancellation.
+const storeTimeout = 30 * time.Second

@@ -1,0 +1,157 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/confrec/confrec/confctl"
+)
+
+// maxRenewMargin bounds how long before its expiry the meeting-control
+// token is renewed.
+const maxRenewMargin = 5 * time.Minute
+
+// tokenKeeper holds the meeting-control token of the token flow and keeps it
+// alive. Calls to renew are serialized, so the refresher goroutine and a
+// reconnect never race two keep-alives. It is safe for concurrent use.
+type tokenKeeper struct {
+	client   *confctl.Client
+	confID   string
+	password confctl.Secret
+	red      *confctl.Redactor
+	log      *slog.Logger
+
+	mu      sync.Mutex // serializes renew and guards cur, have
+	cur     confctl.ConfToken
+	have    bool
+	changed chan struct{} // capacity 1: a new token is in cur
+}
+
+func newTokenKeeper(o *Options, red *confctl.Redactor) *tokenKeeper {
+	return &tokenKeeper{
+		client:   &confctl.Client{BaseURL: o.APIURL, HTTPClient: o.HTTPClient},
+		confID:   o.ConfID,
+		password: o.Password,
+		red:      red,
+		log:      o.Logger,
+		changed:  make(chan struct{}, 1),
+	}
+}
+
+// renew returns a valid meeting-control token: a new one on the first call,
+// after that the result of a keep-alive with the current token (the same or a
+// fresh token). When the keep-alive is refused with 401 (the token expired),
+// it asks for a new token with the password. Errors match
+// confctl.ErrMeetingNotRunning when the meeting is over; their text is
+// redacted.
+func (k *tokenKeeper) renew(ctx context.Context) (confctl.ConfToken, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var current confctl.Secret
+	if k.have {
+		current = k.cur.Token
+	}
+	t, err := k.client.ConfToken(ctx, k.confID, k.password, current)
+	var ae *confctl.APIError
+	if current != "" && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		k.log.Info("control token refused, asking for a new one", "meeting", k.confID, "err", k.red.Err(err))
+		t, err = k.client.ConfToken(ctx, k.confID, k.password, "")
+	}
+	if err != nil {
+		return confctl.ConfToken{}, fmt.Errorf("get control token: %w", k.red.Err(err))
+	}
+	k.red.Add(t.Token.Reveal())
+	k.red.Add(confctl.ParseConfToken(t.Token.Reveal()))
+	k.red.Add(t.TmpWSToken.Reveal())
+	k.cur, k.have = t, true
+	select {
+	case k.changed <- struct{}{}:
+	default:
+	}
+	return t, nil
+}
+
+// current returns the token last obtained and whether there is one.
+func (k *tokenKeeper) current() (confctl.ConfToken, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.cur, k.have
+}
+
+// renewAt returns when t should be renewed: at its expiry minus
+// min(5m, lifetime/4).
+func renewAt(t confctl.ConfToken) time.Time {
+	margin := maxRenewMargin
+	if t.Lifetime > 0 {
+		margin = min(margin, t.Lifetime/4)
+	}
+	return t.ExpireAt.Add(-margin)
+}
+
+// refresh keeps the token alive until ctx is done: it renews it shortly
+// before it expires (see renewAt), retrying failures with backoff. It never
+// waits less than bo.min between calls. It stops, logging why, when the
+// server says the meeting is over or refuses the keep-alive for good; the
+// next reconnect then meets the same answer and ends the recording.
+func (k *tokenKeeper) refresh(ctx context.Context, bo backoff) {
+	var d time.Duration
+	retrying := false
+	for {
+		var fire <-chan time.Time // nil: no token yet, wait for the first
+		if !retrying {
+			if t, ok := k.current(); ok {
+				d = max(time.Until(renewAt(t)), bo.min)
+			} else {
+				d = -1
+			}
+		}
+		var timer *time.Timer
+		if d >= 0 {
+			timer = time.NewTimer(d)
+			fire = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			stopTimer(timer)
+			return
+		case <-k.changed:
+			stopTimer(timer)
+			retrying = false
+			bo.reset()
+			continue
+		case <-fire:
+		}
+		t, err := k.renew(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil:
+			retrying = false
+			bo.reset()
+			// renew signalled changed; consume it so the timer is computed once.
+			select {
+			case <-k.changed:
+			default:
+			}
+			k.log.Debug("control token renewed", "meeting", k.confID, "expires", t.ExpireAt)
+		case errors.Is(err, confctl.ErrMeetingNotRunning) || !retryable(err):
+			k.log.Info("control token keep-alive stopped", "meeting", k.confID, "err", err)
+			return
+		default:
+			retrying = true
+			d = bo.next()
+			k.log.Warn("control token keep-alive failed", "meeting", k.confID, "retry_in", d, "err", err)
+		}
+	}
+}
+
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
