@@ -1,0 +1,34 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors from NewServer and Serve.
+var (
+	// ErrNoScript is returned by NewServer when the script is nil.
+	ErrNoScript = errors.New("no script to play")
+	// ErrNoConfID is returned by NewServer when the script has no
+	// conference ID (a scenario without ws_open URL or confID, for
+	// instance). Set Script.ConfID before calling NewServer.
+	ErrNoConfID = errors.New("script has no conference ID")
+	// ErrInvalidSpeed is returned by NewServer when ServerOptions.Speed is
+	// negative or NaN.
+	ErrInvalidSpeed = errors.New("invalid playback speed")
+)
+
+// ScenarioError is returned by ReadScenario when a line of the scenario
+// cannot be used, or when reading the input fails. Line counts from 1.
+type ScenarioError struct {
+	Line int
+	Err  error
+}
+
+// Error implements error: "scenario line 12: ...".
+func (e *ScenarioError) Error() string {
+	return fmt.Sprintf("scenario line %d: %v", e.Line, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *ScenarioError) Unwrap() error { return e.Err }
