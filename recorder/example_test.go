@@ -38,7 +38,7 @@ func ExampleRecord() {
 		fmt.Println(err)
 		return
 	}
-	srv, err := replay.NewServer(script, &replay.ServerOptions{Password: "host-password"})
+	srv, err := replay.NewServer([]*replay.Script{script}, &replay.ServerOptions{Password: "host-password"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -53,7 +53,7 @@ func loadScenario(t *testing.T, name string) *replay.Script {
 // cleanup.
 func startReplay(t *testing.T, s *replay.Script, speed float64) *replay.Server {
 	t.Helper()
-	srv, err := replay.NewServer(s, &replay.ServerOptions{Speed: speed, Password: testPassword})
+	srv, err := replay.NewServer([]*replay.Script{s}, &replay.ServerOptions{Speed: speed, Password: testPassword})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,10 @@
 // (testdata/scenario-basic.jsonl); LoadMeeting builds one from a meeting
 // recorded in a store.DB.
 //
-// NewServer starts a Server playing a Script, much like
+// NewServer starts a Server playing one Script per meeting, much like
 // httptest.NewServer; Serve runs one until a context is done. The Server
-// answers on one plain-HTTP listener:
+// answers on one plain-HTTP listener, for every meeting it plays (the
+// conferenceID or confID of a request picks the Script):
 //
 //   - GET confctl.ConfTokenPath (CreateConfToken): checks X-Password
 //     against ServerOptions.Password and returns a meeting-control token

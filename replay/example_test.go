@@ -22,7 +22,7 @@ func ExampleNewServer() {
 		{Offset: 3 * time.Second, Kind: replay.StepText,
 			Payload: []byte(`{"action":"ConfDynamicInfoNotify","msgMode":0,"confID":"986512347","state":"Destroyed"}`)},
 	}}
-	srv, err := replay.NewServer(script, &replay.ServerOptions{Password: "804122"})
+	srv, err := replay.NewServer([]*replay.Script{script}, &replay.ServerOptions{Password: "804122"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -39,7 +39,7 @@ type harness struct {
 // start starts a Server playing s and registers its Close.
 func start(t *testing.T, s *replay.Script, opts *replay.ServerOptions) *harness {
 	t.Helper()
-	srv, err := replay.NewServer(s, opts)
+	srv, err := replay.NewServer([]*replay.Script{s}, opts)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}

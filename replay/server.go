@@ -84,7 +84,7 @@ func (o *ServerOptions) withDefaults() (ServerOptions, error) {
 }
 
 // Server is a running stand-in for the meeting service that plays one
-// Script. It serves CreateConfToken, CreateWebSocketToken and the
+// Script per meeting. It serves CreateConfToken, CreateWebSocketToken and the
 // WebSocket push channel on one plain-HTTP listener.
 type Server struct {
 	// URL is the server's base URL, "http://HOST:PORT": use it as the
@@ -92,11 +92,11 @@ type Server struct {
 	// "ws://" followed by the host the client asked for.
 	URL string
 
-	script *Script
-	opts   ServerOptions
-	log    *slog.Logger
-	ln     net.Listener
-	hs     *http.Server
+	scripts map[string]*Script // by conference ID
+	opts    ServerOptions
+	log     *slog.Logger
+	ln      net.Listener
+	hs      *http.Server
 
 	ctx    context.Context // cancelled by Close: ends every session
 	cancel context.CancelFunc
@@ -115,18 +115,30 @@ type Server struct {
 // connKey is the request context key holding the request's net.Conn.
 type connKey struct{}
 
-// NewServer starts a Server playing s, listening on opts.Addr. It serves
-// at once, in goroutines owned by the Server; call Close to stop it.
-func NewServer(s *Script, opts *ServerOptions) (*Server, error) {
+// NewServer starts a Server playing scripts, one meeting each, listening on
+// opts.Addr. It serves at once, in goroutines owned by the Server; call
+// Close to stop it.
+func NewServer(scripts []*Script, opts *ServerOptions) (*Server, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("new replay server: %w", err)
 	}
-	if s == nil {
+	if len(scripts) == 0 {
 		return nil, fmt.Errorf("new replay server: %w", ErrNoScript)
 	}
-	if s.ConfID == "" {
-		return nil, fmt.Errorf("new replay server: %w", ErrNoConfID)
+	byID := make(map[string]*Script, len(scripts))
+	steps := 0
+	for _, s := range scripts {
+		switch {
+		case s == nil:
+			return nil, fmt.Errorf("new replay server: %w", ErrNoScript)
+		case s.ConfID == "":
+			return nil, fmt.Errorf("new replay server: %w", ErrNoConfID)
+		case byID[s.ConfID] != nil:
+			return nil, fmt.Errorf("new replay server: %w: %s", ErrDuplicateConfID, s.ConfID)
+		}
+		byID[s.ConfID] = s
+		steps += len(s.Steps)
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -134,7 +146,7 @@ func NewServer(s *Script, opts *ServerOptions) (*Server, error) {
 	}
 	srv := &Server{
 		URL:       "http://" + ln.Addr().String(),
-		script:    s,
+		scripts:   byID,
 		opts:      o,
 		log:       o.Logger,
 		ln:        ln,
@@ -166,8 +178,8 @@ func NewServer(s *Script, opts *ServerOptions) (*Server, error) {
 			}
 		},
 	}
-	srv.log.Info("replay server listening", "url", srv.URL, "conf_id", s.ConfID,
-		"steps", len(s.Steps), "speed", o.Speed)
+	srv.log.Info("replay server listening", "url", srv.URL, "meetings", len(byID),
+		"steps", steps, "speed", o.Speed)
 	go func() {
 		defer close(srv.serveDone)
 		if err := srv.hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -197,12 +209,12 @@ func (s *Server) Close() {
 	})
 }
 
-// Serve runs a Server playing s until ctx is done, then closes it and
+// Serve runs a Server playing scripts until ctx is done, then closes it and
 // returns nil. ready, if not nil, is called with Server.URL as soon as the
 // server accepts connections (a CLI prints it there). It returns NewServer's
 // error if the server cannot start.
-func Serve(ctx context.Context, s *Script, opts *ServerOptions, ready func(url string)) error {
-	srv, err := NewServer(s, opts)
+func Serve(ctx context.Context, scripts []*Script, opts *ServerOptions, ready func(url string)) error {
+	srv, err := NewServer(scripts, opts)
 	if err != nil {
 		return err
 	}

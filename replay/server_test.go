@@ -513,7 +513,7 @@ func TestNewServerErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := replay.NewServer(tt.script, tt.opts)
+			srv, err := replay.NewServer([]*replay.Script{tt.script}, tt.opts)
 			if err == nil {
 				srv.Close()
 			}
@@ -522,7 +522,7 @@ func TestNewServerErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := replay.NewServer(&replay.Script{ConfID: "1"}, &replay.ServerOptions{Addr: "256.0.0.1:http"}); err == nil ||
+	if _, err := replay.NewServer([]*replay.Script{{ConfID: "1"}}, &replay.ServerOptions{Addr: "256.0.0.1:http"}); err == nil ||
 		!strings.Contains(err.Error(), "listen") {
 		t.Errorf("bad address: %v", err)
 	}

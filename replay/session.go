@@ -86,7 +86,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	wt, ok := s.wsTokens[tmp]
 	delete(s.wsTokens, tmp) // single use, whatever happens next
 	switch {
-	case !ok || tmp == "" || confID != s.script.ConfID || !now.Before(wt.expires):
+	case !ok || tmp == "" || confID != wt.pb.script.ConfID || !now.Before(wt.expires):
 		s.mu.Unlock()
 		s.log.Info("websocket connection refused: bad tmpToken or confID", "remote", r.RemoteAddr)
 		writeAPIError(w, http.StatusUnauthorized, codeTokenInvalid, msgTokenInvalid)
@@ -258,7 +258,7 @@ func (c *session) request(b []byte) (ev event, ok bool) {
 	}
 	switch env.Action {
 	case confctl.ActionSubscribe:
-		if c.s.subscribeOK(env) {
+		if c.s.subscribeOK(env, c.pb.script.ConfID) {
 			return event{evSubscribed, confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS")}, true
 		}
 		return event{evRefused, confctl.NewReply(env.Action, env.Sequence, subscribeRefusedCode, "invalid confToken")}, true
@@ -271,13 +271,13 @@ func (c *session) request(b []byte) (ev event, ok bool) {
 }
 
 // subscribeOK reports whether a Subscribe request carries a meeting-control
-// token this server issued and, if it names one, this conference.
-func (s *Server) subscribeOK(env confctl.Envelope) bool {
+// token this server issued and, if it names one, the conference confID.
+func (s *Server) subscribeOK(env confctl.Envelope, confID string) bool {
 	req, err := confctl.ParseSubscribe(env.Data)
 	if err != nil {
 		return false
 	}
-	if req.ConferenceID != "" && req.ConferenceID != s.script.ConfID {
+	if req.ConferenceID != "" && req.ConferenceID != confID {
 		return false
 	}
 	s.mu.Lock()
@@ -320,10 +320,10 @@ func (c *session) write(typ websocket.MessageType, p []byte) error {
 func (c *session) peek() (wait time.Duration, end bool) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	if c.pb.next >= len(c.s.script.Steps) {
+	if c.pb.next >= len(c.pb.script.Steps) {
 		return 0, true
 	}
-	st := c.s.script.Steps[c.pb.next]
+	st := c.pb.script.Steps[c.pb.next]
 	return time.Until(c.pb.t0.Add(scaleOffset(st.Offset, c.s.opts.Speed))), false
 }
 
@@ -331,7 +331,7 @@ func (c *session) peek() (wait time.Duration, end bool) {
 func (c *session) play() bool {
 	c.s.mu.Lock()
 	i := c.pb.next
-	st := c.s.script.Steps[i]
+	st := c.pb.script.Steps[i]
 	c.s.mu.Unlock()
 
 	switch st.Kind {
@@ -374,9 +374,9 @@ func (c *session) play() bool {
 func (c *session) consume() {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	k := c.s.script.Steps[c.pb.next].Kind
+	k := c.pb.script.Steps[c.pb.next].Kind
 	c.pb.next++
-	if c.pb.next == len(c.s.script.Steps) && (k == StepClose || k == StepDrop) {
+	if c.pb.next == len(c.pb.script.Steps) && (k == StepClose || k == StepDrop) {
 		c.pb.ended = true
 	}
 }

@@ -26,6 +26,7 @@ const (
 // keep-alives. Its fields are guarded by Server.mu.
 type playback struct {
 	id      int       // for logs: tokens are never logged
+	script  *Script   // the meeting it plays
 	token   string    // meeting-control token
 	expires time.Time // of token
 	next    int       // index of the next step to play
@@ -98,7 +99,8 @@ type confTokenData struct {
 // Without X-Conference-Authorization it checks the password and starts a
 // new playback.
 func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("conferenceID") != s.script.ConfID {
+	script := s.scripts[r.URL.Query().Get("conferenceID")]
+	if script == nil {
 		writeAPIError(w, http.StatusBadRequest, confctl.MeetingNotRunningCode, msgNotRunning)
 		return
 	}
@@ -115,6 +117,9 @@ func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		pb = s.validPlaybackLocked(auth, now)
+		if pb != nil && pb.script != script {
+			pb = nil // a token of another meeting
+		}
 		if pb == nil && !hasPassword {
 			s.mu.Unlock()
 			writeAPIError(w, http.StatusUnauthorized, codeTokenInvalid, msgTokenInvalid)
@@ -130,7 +135,7 @@ func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.lastID++
-		pb = &playback{id: s.lastID, token: newToken()}
+		pb = &playback{id: s.lastID, token: newToken(), script: script}
 		s.playbacks[pb.token] = pb
 	}
 	pb.expires = now.Add(s.opts.TokenLifetime)
@@ -152,7 +157,8 @@ func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
 
 // handleWSToken serves CreateWebSocketToken.
 func (s *Server) handleWSToken(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("conferenceID") != s.script.ConfID {
+	script := s.scripts[r.URL.Query().Get("conferenceID")]
+	if script == nil {
 		writeAPIError(w, http.StatusBadRequest, confctl.MeetingNotRunningCode, msgNotRunning)
 		return
 	}
@@ -160,7 +166,7 @@ func (s *Server) handleWSToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	pb := s.validPlaybackLocked(r.Header.Get("X-Conference-Authorization"), now)
 	switch {
-	case pb == nil:
+	case pb == nil || pb.script != script:
 		s.mu.Unlock()
 		writeAPIError(w, http.StatusUnauthorized, codeTokenInvalid, msgTokenInvalid)
 		return
