@@ -1,0 +1,233 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/recorder"
+	"github.com/confrec/confrec/store"
+)
+
+// Flag names and environment variables of record.
+const (
+	flgConfID        = "conf-id"
+	flgAPIURL        = "api-url"
+	flgPasswordFile  = "password-file"
+	flgWSURL         = "ws-url"
+	flgSubscribe     = "subscribe"
+	flgHeartbeat     = "heartbeat"
+	flgFlushInterval = "flush-interval"
+	flgMaxFrame      = "max-frame"
+	flgInsecure      = "insecure"
+	flgCAFile        = "ca-file"
+	flgConfTokenFile = "conf-token-file"
+
+	envPassword  = "CONFREC_HOST_PASSWORD"
+	envConfToken = "CONFREC_CONF_TOKEN"
+)
+
+func recordCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "record",
+		Usage: "record meetings' control channels into the database",
+		Description: `Connects to the meeting-control WebSocket of each --conf-id (doing the REST token flow with the
+host password), subscribes, sends heartbeats, reconnects after drops with fresh tokens, and stores every
+frame byte for byte with its time. It ends when every meeting has ended, or on SIGINT/SIGTERM (exit 0
+after closing the connections and making everything received durable).
+
+The host password is read from --password-file or $` + envPassword + `, never from a flag value.
+With --ws-url (a full connect URL with confID and tmpToken) there is no token flow: one connection,
+and a drop ends the recording with an error.`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: flgConfID, Category: catConnect, Usage: "record the meeting `ID` (repeat for several meetings at once)"},
+			&cli.StringFlag{Name: flgAPIURL, Value: confctl.DefaultAPIURL, EnvVars: []string{"CONFREC_API_URL"}, Category: catConnect,
+				Usage: "base `URL` of the meeting REST API (token flow)"},
+			&cli.StringFlag{Name: flgPasswordFile, Category: catConnect, Usage: "read the host password from `FILE` (else $" + envPassword + ")"},
+			&cli.StringFlag{Name: flgWSURL, Category: catConnect, Usage: "connect directly to `URL` (with confID and tmpToken) instead of the token flow"},
+			&cli.StringFlag{Name: flgConfTokenFile, Category: catConnect, Usage: "with --ws-url: read the meeting-control token for Subscribe from `FILE` (else $" + envConfToken + ")"},
+			&cli.StringFlag{Name: flgSubscribe, Category: catConnect, Usage: "subscribe to these push types `A,B` (default: all documented)"},
+			&cli.DurationFlag{Name: flgHeartbeat, Value: 60 * time.Second, Category: catConnect, Usage: "send a HeartBeat every `DURATION` (the service wants one within 180s)"},
+			&cli.DurationFlag{Name: flgFlushInterval, Value: store.DefaultFlushInterval, Category: catStore, Usage: "a received frame is durable within `DURATION`"},
+			&cli.Int64Flag{Name: flgMaxFrame, Value: 32 << 20, Category: catConnect, Usage: "largest frame to accept, in `BYTES`"},
+			&cli.BoolFlag{Name: flgInsecure, Category: catConnect, Usage: "do not verify TLS certificates (self-hosted test deployments only)"},
+			&cli.StringFlag{Name: flgCAFile, Category: catConnect, Usage: "trust the PEM certificates in `FILE` besides the system's"},
+		},
+		OnUsageError: onUsageError,
+		Action:       runRecord,
+	}
+}
+
+func runRecord(c *cli.Context) error {
+	logger, err := newLogger(c)
+	if err != nil {
+		return err
+	}
+	base, err := recordOptions(c)
+	if err != nil {
+		return err
+	}
+	ids := c.StringSlice(flgConfID)
+	if base.WSURL != "" {
+		if len(ids) > 1 {
+			return usagef("--%s connects to one meeting: give at most one --%s", flgWSURL, flgConfID)
+		}
+		id, err := confIDFromURL(base.WSURL)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 1 && ids[0] != id {
+			return usagef("--%s %q does not match the confID in --%s", flgConfID, ids[0], flgWSURL)
+		}
+		ids = []string{id}
+	}
+	if len(ids) == 0 {
+		return usagef("record needs --%s ID (or --%s URL)", flgConfID, flgWSURL)
+	}
+	for _, id := range ids {
+		if err := store.ValidateMeetingID(id); err != nil {
+			return usagef("--%s: %v", flgConfID, err)
+		}
+	}
+	db, err := store.Open(c.String(flgDB), &store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger})
+	if err != nil {
+		return err
+	}
+	logger.Info("recording", "db", c.String(flgDB), "meetings", len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		opts := base
+		opts.ConfID = id
+		opts.Logger = logger
+		wg.Go(func() {
+			res, err := recorder.Record(c.Context, db, opts)
+			if err != nil {
+				errs[i] = err // already names the meeting
+				return
+			}
+			logger.Info("recording ended", "meeting", id, "how", res.Ended, "sessions", res.Sessions)
+		})
+	}
+	wg.Wait()
+	if err := db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// recordOptions turns record's flags into recorder options shared by every meeting.
+func recordOptions(c *cli.Context) (recorder.Options, error) {
+	o := recorder.Options{
+		APIURL:    c.String(flgAPIURL),
+		WSURL:     c.String(flgWSURL),
+		Subscribe: splitList(c.String(flgSubscribe)),
+		Heartbeat: c.Duration(flgHeartbeat),
+		MaxFrame:  c.Int64(flgMaxFrame),
+	}
+	if o.Heartbeat <= 0 {
+		return o, usagef("--%s must be positive", flgHeartbeat)
+	}
+	if c.Duration(flgFlushInterval) <= 0 {
+		return o, usagef("--%s must be positive", flgFlushInterval)
+	}
+	if o.MaxFrame <= 0 {
+		return o, usagef("--%s must be positive", flgMaxFrame)
+	}
+	if o.WSURL != "" {
+		tok, err := readSecretFile(c.String(flgConfTokenFile), envConfToken)
+		if err != nil {
+			return o, err
+		}
+		o.ConfToken = tok
+	} else {
+		pw, err := readPassword(c)
+		if err != nil {
+			return o, err
+		}
+		o.Password = pw
+		if _, err := url.ParseRequestURI(o.APIURL); err != nil {
+			return o, usagef("--%s %q is not a URL", flgAPIURL, o.APIURL)
+		}
+	}
+	client, err := httpClient(c.Bool(flgInsecure), c.String(flgCAFile))
+	if err != nil {
+		return o, err
+	}
+	o.HTTPClient = client
+	return o, nil
+}
+
+// readPassword returns the host password from --password-file or the environment.
+func readPassword(c *cli.Context) (confctl.Secret, error) {
+	pw, err := readSecretFile(c.String(flgPasswordFile), envPassword)
+	if err == nil && pw == "" {
+		err = usagef("the token flow needs the host password: give --%s FILE or set $%s (or use --%s)", flgPasswordFile, envPassword, flgWSURL)
+	}
+	return pw, err
+}
+
+// readSecretFile reads a secret from the file at path (its trailing newline
+// removed) or, when path is empty, from the environment variable env.
+func readSecretFile(path, env string) (confctl.Secret, error) {
+	if path == "" {
+		return confctl.Secret(os.Getenv(env)), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read secret file: %w", err)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", usagef("%s is empty: put the secret in it", path)
+	}
+	return confctl.Secret(pw), nil
+}
+
+// confIDFromURL reads the confID query parameter of a connect URL.
+func confIDFromURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") {
+		return "", usagef("--%s: not a ws:// or wss:// URL", flgWSURL)
+	}
+	q := u.Query()
+	if q.Get("confID") == "" || q.Get("tmpToken") == "" {
+		return "", usagef("--%s must carry confID and tmpToken query parameters", flgWSURL)
+	}
+	return q.Get("confID"), nil
+}
+
+// httpClient returns the client for REST and WebSocket dials: TLS verified
+// unless insecure, trusting caFile's certificates besides the system's.
+func httpClient(insecure bool, caFile string) (*http.Client, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	if insecure {
+		t.TLSClientConfig.InsecureSkipVerify = true
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read --%s: %w", flgCAFile, err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usagef("--%s %s holds no PEM certificate", flgCAFile, caFile)
+		}
+		t.TLSClientConfig.RootCAs = pool
+	}
+	return &http.Client{Transport: t, Timeout: 0}, nil
+}

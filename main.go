@@ -1,0 +1,60 @@
+// Command confrec records the meeting-control WebSocket of Huawei Cloud
+// Meeting into an embedded database, replays it and exports it.
+//
+// Run `confrec demo` for a first look, and `confrec help` for the commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	app := newApp(os.Stdout, os.Stderr)
+	err := app.RunContext(ctx, normalizeArgs(app, os.Args))
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "confrec:", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// newApp builds the CLI. Every command writes to stdout and stderr as given,
+// so tests can capture them.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "confrec",
+		Usage: "record, replay and export Huawei Cloud Meeting meeting-control WebSocket sessions",
+		Commands: []*cli.Command{
+			recordCommand(),   // cmd_record.go
+			meetingsCommand(), // cmd_meetings.go
+			infoCommand(),     // cmd_meetings.go
+			replayCommand(),   // cmd_replay.go
+			exportCommand(),   // cmd_export.go
+			demoCommand(),     // cmd_demo.go
+		},
+		Flags:          globalFlags, // flags.go
+		Writer:         stdout,
+		ErrWriter:      stderr,
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in main
+		OnUsageError:   onUsageError,
+		Action:         runRoot,
+		Suggest:        true,
+	}
+}
+
+// runRoot runs when no command matched: help without arguments, a usage
+// error for an unknown command.
+func runRoot(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("unknown command %q (see 'confrec help')", c.Args().First())
+	}
+	return cli.ShowAppHelp(c)
+}
