@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary stand in for the confrec binary: run with
+// CONFREC_TEST_MAIN=1 it is confrec, so the CLI is tested as a real process
+// with real flags, signals and exit codes.
+func TestMain(m *testing.M) {
+	if os.Getenv("CONFREC_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// result is what one confrec process did.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// confrecCmd prepares a confrec process in dir with extra environment.
+func confrecCmd(ctx context.Context, t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "CONFREC_TEST_MAIN=1")
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Dir = t.TempDir()
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// run runs confrec to completion (at most two minutes).
+func run(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := confrecCmd(ctx, t, env, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("confrec %s: %v", strings.Join(args, " "), err)
+	}
+	return r
+}
+
+// mustRun runs confrec and fails the test unless it exits 0.
+func mustRun(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	r := run(t, env, args...)
+	if r.code != 0 {
+		t.Fatalf("confrec %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// server is a running `confrec replay serve` process.
+type server struct {
+	cmd    *exec.Cmd
+	URL    string
+	stderr *bytes.Buffer
+}
+
+// startServe starts `confrec replay serve args...` and returns once it prints
+// its URL. The process is interrupted and waited for at cleanup.
+func startServe(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	cmd := confrecCmd(ctx, t, env, append([]string{"replay", "serve"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, stderr: &bytes.Buffer{}}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		cancel()
+	})
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if u, ok := strings.CutPrefix(lines.Text(), "listening on "); ok {
+			s.URL = u
+			go io.Copy(io.Discard, stdout) // owned by cmd.Wait, which closes the pipe
+			return s
+		}
+	}
+	t.Fatalf("replay serve exited before listening: %v\nstderr:\n%s", lines.Err(), s.stderr)
+	return nil
+}
+
+// writeFile writes a file into a fresh temporary directory and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
