@@ -36,7 +36,6 @@ func confrecCmd(ctx context.Context, t *testing.T, env []string, args ...string)
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "CONFREC_TEST_MAIN=1")
 	cmd.Env = append(cmd.Env, env...)
-	cmd.Dir = t.TempDir()
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
@@ -44,9 +43,16 @@ func confrecCmd(ctx context.Context, t *testing.T, env []string, args ...string)
 // run runs confrec to completion (at most two minutes).
 func run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runIn(t, t.TempDir(), env, args...)
+}
+
+// runIn is run with the process's working directory.
+func runIn(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := confrecCmd(ctx, t, env, args...)
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -80,8 +86,15 @@ type server struct {
 // its URL. The process is interrupted and waited for at cleanup.
 func startServe(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
+	return startServeIn(t, t.TempDir(), env, args...)
+}
+
+// startServeIn is startServe with the process's working directory.
+func startServeIn(t *testing.T, dir string, env []string, args ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	cmd := confrecCmd(ctx, t, env, append([]string{"replay", "serve"}, args...)...)
+	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
