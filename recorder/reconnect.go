@@ -2,6 +2,8 @@ package recorder
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -52,10 +54,12 @@ func wait(ctx context.Context, d time.Duration) error {
 // may succeed later: network errors, temporary REST errors (401, 429, 5xx)
 // and handshake refusals that fresh tokens may cure. It is false for a
 // meeting that is not running, for other REST errors (400, 403, ...), for
-// malformed token responses and for handshakes refused as a client error.
+// malformed token responses, for handshakes refused as a client error, and
+// for a server certificate that does not verify: waiting does not fix
+// trust, the user must (--ca-file).
 func retryable(err error) bool {
 	if errors.Is(err, confctl.ErrMeetingNotRunning) || errors.Is(err, confctl.ErrInvalidResponse) ||
-		errors.Is(err, confctl.ErrMissingConferenceID) {
+		errors.Is(err, confctl.ErrMissingConferenceID) || untrusted(err) {
 		return false
 	}
 	var ae *confctl.APIError
@@ -76,4 +80,16 @@ func retryable(err error) bool {
 		return false
 	}
 	return true
+}
+
+// untrusted reports whether err is a TLS server certificate that failed
+// verification.
+func untrusted(err error) bool {
+	var (
+		verify    *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &authority) || errors.As(err, &hostname) || errors.As(err, &invalid)
 }

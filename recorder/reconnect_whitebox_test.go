@@ -1,6 +1,8 @@
 package recorder
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"testing"
@@ -55,6 +57,8 @@ func TestRetryable(t *testing.T) {
 		{&dialError{status: 404, err: errors.New("wrong path")}, false},
 		{&dialError{status: 101, err: errors.New("bad Sec-WebSocket-Accept")}, false},
 		{errors.New("connection reset by peer"), true},
+		{fmt.Errorf("create conference token: %w", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), false},
+		{&dialError{status: 0, err: fmt.Errorf("handshake: %w", x509.HostnameError{Host: "x"})}, false},
 	}
 	for _, tt := range tests {
 		if got := retryable(tt.err); got != tt.want {
