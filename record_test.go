@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/pem"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestRecordSignals: SIGINT or SIGTERM stops a recording: the connection is
+// closed with a close frame, everything received is durable, exit 0. While
+// it records, a second record on the same database says so and exits 1.
+func TestRecordSignals(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			// The sample meeting at real speed lasts ten minutes: it is still
+			// running when the signal comes.
+			srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-basic.jsonl"), "--speed", "1")
+			db := filepath.Join(t.TempDir(), "rec.db")
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			cmd := confrecCmd(ctx, t, recordEnv(), "--db", db, "record", "--conf-id", "986512347", "--api-url", srv.URL)
+			cmd.Dir = t.TempDir()
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var log strings.Builder
+			lines := bufio.NewScanner(stderr)
+			for lines.Scan() {
+				log.WriteString(lines.Text() + "\n")
+				if strings.Contains(lines.Text(), `msg="meeting title"`) { // the snapshots are arriving
+					break
+				}
+			}
+
+			second := run(t, recordEnv(), "--db", db, "record", "--conf-id", "986512347", "--api-url", srv.URL)
+			if second.code != 1 || !strings.Contains(second.stderr, "in use by another confrec process") {
+				t.Errorf("second record on a busy database: exit %d, %q", second.code, second.stderr)
+			}
+
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(stderr)
+			log.Write(rest)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("record after %v: %v\n%s", sig, err, log.String())
+			}
+
+			v := info(t, db, "986512347")
+			if len(v.Sessions) != 1 || v.Sessions[0].Reason != "stopped" {
+				t.Errorf("sessions %+v, want one, stopped", v.Sessions)
+			}
+			recs := exported(t, db, "986512347")
+			var closeOut *int
+			for i, r := range recs {
+				if r.Dir == "out" && r.Opcode == "close" {
+					closeOut = &i
+				}
+			}
+			if closeOut == nil {
+				t.Fatalf("no close frame sent by us among %d frames", len(recs))
+			}
+			if r := recs[*closeOut]; r.CloseCode != 1000 {
+				t.Errorf("our close frame: %d %q, want 1000", r.CloseCode, r.CloseReason)
+			}
+			// What came before the signal is there, exactly: a prefix of the meeting.
+			got := notifications(t, recs)
+			want := scenarioInFrames(t, testdata("scenario-basic.jsonl"))
+			if len(got) == 0 || len(got) > len(want) {
+				t.Fatalf("%d notifications recorded", len(got))
+			}
+			samePayloads(t, got, want[:len(got)])
+		})
+	}
+}
+
+// tlsFront puts an HTTPS server (httptest's self-signed certificate) in
+// front of a stand-in service and hands out wss:// URLs, and returns its URL
+// and the certificate's PEM file.
+func tlsFront(t *testing.T, target string) (string, string) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		b = bytes.ReplaceAll(b, []byte(`"wsURL":"ws://`), []byte(`"wsURL":"wss://`))
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Del("Content-Length")
+		return nil
+	}
+	ts := httptest.NewUnstartedServer(proxy)
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	return ts.URL, writeFile(t, "ca.pem", string(certPEM))
+}
+
+// TestRecordTLS: TLS is verified; --ca-file trusts a deployment's own CA and
+// --insecure turns checking off.
+func TestRecordTLS(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		flags func(ca string) []string
+		code  int
+		want  string
+	}{
+		{"unknown CA refused", func(string) []string { return nil }, 1, "certificate"},
+		{"ca-file", func(ca string) []string { return []string{"--ca-file", ca} }, 0, "meeting-ended"},
+		{"insecure", func(string) []string { return []string{"--insecure"} }, 0, "meeting-ended"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-short.jsonl"), "--speed", "0")
+			api, ca := tlsFront(t, srv.URL)
+			db := filepath.Join(t.TempDir(), "rec.db")
+			args := append([]string{"--db", db, "record", "--conf-id", "555000111", "--api-url", api}, tt.flags(ca)...)
+			r := run(t, recordEnv(), args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("exit %d (want %d), stderr lacks %q:\n%s", r.code, tt.code, tt.want, r.stderr)
+			}
+			if tt.code == 0 {
+				samePayloads(t, notifications(t, exported(t, db, "555000111")), scenarioInFrames(t, testdata("scenario-short.jsonl")))
+			}
+		})
+	}
+	if _, err := os.Stat("ca.pem"); err == nil {
+		t.Error("the test wrote into the source tree")
+	}
+}
