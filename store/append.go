@@ -145,45 +145,50 @@ func (w *writer) run() {
 			return
 		}
 		w.batch = append(w.batch[:0], r)
-		urgent := r.done != nil
-		if !urgent {
-			timer.Reset(w.db.opts.FlushInterval)
-		}
-		open := true
-	collect:
-		for !urgent && len(w.batch) < maxBatch {
-			select {
-			case r, ok := <-w.db.reqs:
-				if !ok {
-					open = false
-					break collect
-				}
-				w.batch = append(w.batch, r)
-				urgent = r.done != nil
-			case <-timer.C:
-				break collect
-			}
-		}
-		timer.Stop()
-		// Take whatever else is already queued: it costs nothing to add.
-	drain:
-		for open && len(w.batch) < maxBatch {
-			select {
-			case r, ok := <-w.db.reqs:
-				if !ok {
-					open = false
-					break drain
-				}
-				w.batch = append(w.batch, r)
-			default:
-				break drain
-			}
-		}
+		open := w.collect(timer)
 		w.commit()
 		if !open {
 			return
 		}
 	}
+}
+
+// collect adds requests to the batch until the first one has waited
+// FlushInterval or a request that a caller waits for arrives, and then
+// whatever else is queued already: it costs nothing to add. It reports
+// false when the queue is closed.
+func (w *writer) collect(timer *time.Timer) (open bool) {
+	var wait <-chan time.Time // nil once the batch must commit
+	if w.batch[0].done == nil {
+		timer.Reset(w.db.opts.FlushInterval)
+		defer timer.Stop()
+		wait = timer.C
+	}
+	for len(w.batch) < maxBatch {
+		var r *request
+		if wait != nil {
+			select {
+			case r, open = <-w.db.reqs:
+			case <-wait:
+				wait = nil
+				continue
+			}
+		} else {
+			select {
+			case r, open = <-w.db.reqs:
+			default:
+				return true
+			}
+		}
+		if !open {
+			return false
+		}
+		w.batch = append(w.batch, r)
+		if r.done != nil {
+			wait = nil
+		}
+	}
+	return true
 }
 
 // maxBatch bounds one transaction's requests so that a flood of frames still
