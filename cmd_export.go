@@ -70,15 +70,11 @@ func runExportFrames(c *cli.Context) error {
 	default:
 		return usagef("--dir %q: use in or out", d)
 	}
-	db, err := openRead(c)
+	db, m, err := openMeeting(c, id)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m, err := db.Meeting(id)
-	if err != nil {
-		return err
-	}
 	if opts.From, err = parseTime(flgFrom, c.String(flgFrom), m.FirstTime); err != nil {
 		return err
 	}

@@ -119,15 +119,11 @@ func runInfo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := openRead(c)
+	db, m, err := openMeeting(c, id)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m, err := db.Meeting(id)
-	if err != nil {
-		return err
-	}
 	counts, err := countActions(db, id)
 	if err != nil {
 		return err

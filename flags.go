@@ -65,6 +65,21 @@ func openRead(c *cli.Context) (*store.DB, error) {
 	return db, nil
 }
 
+// openMeeting opens the database of --db for reading and reads meeting id.
+// The caller closes the DB.
+func openMeeting(c *cli.Context, id string) (*store.DB, store.Meeting, error) {
+	db, err := openRead(c)
+	if err != nil {
+		return nil, store.Meeting{}, err
+	}
+	m, err := db.Meeting(id)
+	if err != nil {
+		db.Close()
+		return nil, store.Meeting{}, err
+	}
+	return db, m, nil
+}
+
 // formatFlag is --format with the allowed values listed in its usage.
 func formatFlag(def string, allowed ...string) *cli.StringFlag {
 	return &cli.StringFlag{Name: flgFormat, Aliases: []string{"f"}, Value: def, Category: catOutput,
