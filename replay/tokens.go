@@ -89,6 +89,17 @@ type confTokenData struct {
 	SupportNotifyType   []string `json:"supportNotifyType"`
 }
 
+// requestedScript returns the Script of the request's conferenceID. For a
+// meeting it does not play it answers 400 (meeting not running) itself and
+// returns nil.
+func (s *Server) requestedScript(w http.ResponseWriter, r *http.Request) *Script {
+	script := s.scripts[r.URL.Query().Get("conferenceID")]
+	if script == nil {
+		writeAPIError(w, http.StatusBadRequest, confctl.MeetingNotRunningCode, msgNotRunning)
+	}
+	return script
+}
+
 // handleConfToken serves CreateConfToken.
 //
 // With X-Conference-Authorization holding a valid token of a running
@@ -99,9 +110,8 @@ type confTokenData struct {
 // Without X-Conference-Authorization it checks the password and starts a
 // new playback.
 func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
-	script := s.scripts[r.URL.Query().Get("conferenceID")]
+	script := s.requestedScript(w, r)
 	if script == nil {
-		writeAPIError(w, http.StatusBadRequest, confctl.MeetingNotRunningCode, msgNotRunning)
 		return
 	}
 	now := time.Now()
@@ -157,9 +167,8 @@ func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
 
 // handleWSToken serves CreateWebSocketToken.
 func (s *Server) handleWSToken(w http.ResponseWriter, r *http.Request) {
-	script := s.scripts[r.URL.Query().Get("conferenceID")]
+	script := s.requestedScript(w, r)
 	if script == nil {
-		writeAPIError(w, http.StatusBadRequest, confctl.MeetingNotRunningCode, msgNotRunning)
 		return
 	}
 	now := time.Now()
