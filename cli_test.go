@@ -352,6 +352,35 @@ type tokenSniffer struct {
 }
 
 func (s *tokenSniffer) start(t *testing.T, target string) string {
+	ts := httptest.NewServer(newProxy(t, target, s.note))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// note records the tokens of one REST response body.
+func (s *tokenSniffer) note(b []byte) []byte {
+	var v struct {
+		Data struct {
+			Token      string `json:"token"`
+			TmpWSToken string `json:"tmpWsToken"`
+		} `json:"data"`
+		WebSocketToken string `json:"webSocketToken"`
+	}
+	json.Unmarshal(b, &v)
+	s.mu.Lock()
+	for _, tok := range []string{v.Data.Token, v.Data.TmpWSToken, v.WebSocketToken} {
+		if tok != "" {
+			s.tokens = append(s.tokens, tok)
+		}
+	}
+	s.mu.Unlock()
+	return b
+}
+
+// newProxy is a reverse proxy to target that passes every REST response
+// body through rewrite, and WebSocket upgrades through untouched.
+func newProxy(t *testing.T, target string, rewrite func([]byte) []byte) *httputil.ReverseProxy {
+	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
@@ -365,27 +394,13 @@ func (s *tokenSniffer) start(t *testing.T, target string) string {
 		if err != nil {
 			return err
 		}
+		b = rewrite(b)
 		resp.Body = io.NopCloser(bytes.NewReader(b))
-		var v struct {
-			Data struct {
-				Token      string `json:"token"`
-				TmpWSToken string `json:"tmpWsToken"`
-			} `json:"data"`
-			WebSocketToken string `json:"webSocketToken"`
-		}
-		json.Unmarshal(b, &v)
-		s.mu.Lock()
-		for _, tok := range []string{v.Data.Token, v.Data.TmpWSToken, v.WebSocketToken} {
-			if tok != "" {
-				s.tokens = append(s.tokens, tok)
-			}
-		}
-		s.mu.Unlock()
+		resp.ContentLength = int64(len(b))
+		resp.Header.Del("Content-Length")
 		return nil
 	}
-	ts := httptest.NewServer(proxy)
-	t.Cleanup(ts.Close)
-	return ts.URL
+	return proxy
 }
 
 // TestNoSecretsInDatabase: after a recording with a reconnect, neither the

@@ -7,10 +7,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
-	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,25 +95,9 @@ func TestRecordSignals(t *testing.T) {
 // and the certificate's PEM file.
 func tlsFront(t *testing.T, target string) (string, string) {
 	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	proxy.ModifyResponse = func(resp *http.Response) error {
-		if resp.StatusCode == http.StatusSwitchingProtocols {
-			return nil
-		}
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return err
-		}
-		b = bytes.ReplaceAll(b, []byte(`"wsURL":"ws://`), []byte(`"wsURL":"wss://`))
-		resp.Body = io.NopCloser(bytes.NewReader(b))
-		resp.ContentLength = int64(len(b))
-		resp.Header.Del("Content-Length")
-		return nil
-	}
+	proxy := newProxy(t, target, func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte(`"wsURL":"ws://`), []byte(`"wsURL":"wss://`))
+	})
 	ts := httptest.NewUnstartedServer(proxy)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
 	ts.StartTLS()
