@@ -17,13 +17,16 @@ type File struct {
 	done bool
 }
 
-// Create opens path.tmp (mode 0600) for writing; Commit renames it to path.
+// Create opens a new temporary file next to path (mode 0600, named
+// path's base name plus a random part and ".tmp") for writing; Commit
+// renames it to path. The temporary file is always a new file: a stale one
+// left by an earlier run, or a symbolic link planted under its name, is
+// never opened, so the result is 0600 and written where path says.
 func Create(path string) (*File, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("create %s: is a directory", path)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}

@@ -258,8 +258,8 @@ func TestCreateAtomic(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
 	}
-	if _, err := os.Stat(path + ".tmp"); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("temporary file left behind: %v", err)
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("after Commit the directory holds %d entries, want only the output", len(entries))
 	}
 
 	g, err := export.Create(filepath.Join(dir, "aborted.csv"))
@@ -272,5 +272,43 @@ func TestCreateAtomic(t *testing.T) {
 	}
 	if _, err := export.Create(dir); err == nil {
 		t.Error("Create on a directory succeeded")
+	}
+}
+
+// TestCreateIgnoresPlantedTemp: a stale temporary file (mode 0644) or a
+// symbolic link under the name "path.tmp" is never written through or
+// renamed into place.
+func TestCreateIgnoresPlantedTemp(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "stale.csv")
+	if err := os.WriteFile(stale+".tmp", []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(dir, "victim")
+	linked := filepath.Join(dir, "linked.csv")
+	if err := os.Symlink(victim, linked+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{stale, linked} {
+		f, err := export.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString("data"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want a regular file with mode 0600", filepath.Base(path), fi.Mode())
+		}
+	}
+	if _, err := os.Stat(victim); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the link's target was written: %v", err)
 	}
 }
