@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,9 +95,13 @@ func runRecord(c *cli.Context) error {
 	if len(ids) == 0 {
 		return usagef("record needs --%s ID (or --%s URL)", flgConfID, flgWSURL)
 	}
-	for _, id := range ids {
+	for i, id := range ids {
 		if err := store.ValidateMeetingID(id); err != nil {
 			return usagef("--%s: %v", flgConfID, err)
+		}
+		if slices.Contains(ids[:i], id) {
+			// Two connections would interleave one meeting's frames.
+			return usagef("--%s %s is given twice: give each meeting once", flgConfID, id)
 		}
 	}
 	db, err := store.Open(c.String(flgDB), &store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger})
