@@ -466,6 +466,7 @@ func TestUsageErrors(t *testing.T) {
 		{"record bad heartbeat", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--heartbeat", "soon"}, 2, "heartbeat"},
 		{"record empty conf id", recordEnv(), []string{"--db", missing, "record", "--conf-id", ""}, 2, "invalid meeting ID"},
 		{"record same meeting twice", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--conf-id", "2", "--conf-id", "1", "--api-url", "http://127.0.0.1:1"}, 2, "--conf-id 1 is given twice"},
+		{"record api-url not http", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--api-url", "ftp://127.0.0.1/"}, 2, "give an http:// or https:// URL"},
 		{"ws-url without tmpToken", nil, []string{"--db", missing, "record", "--ws-url", "ws://127.0.0.1:1/x?confID=1"}, 2, "tmpToken"},
 		{"meetings bad format", nil, []string{"--db", missing, "meetings", "--format", "xml"}, 2, `--format "xml"`},
 		{"export no id", nil, []string{"--db", missing, "export", "frames"}, 2, "exactly one CONFID"},

@@ -161,8 +161,8 @@ func recordOptions(c *cli.Context) (recorder.Options, error) {
 			return o, err
 		}
 		o.Password = pw
-		if _, err := url.ParseRequestURI(o.APIURL); err != nil {
-			return o, usagef("--%s %q is not a URL", flgAPIURL, o.APIURL)
+		if u, err := url.ParseRequestURI(o.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return o, usagef("--%s %q: give an http:// or https:// URL", flgAPIURL, o.APIURL)
 		}
 	}
 	client, err := httpClient(c.Bool(flgInsecure), c.String(flgCAFile))
