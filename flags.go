@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,8 +60,13 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 // openRead opens the database of --db for reading.
 func openRead(c *cli.Context) (*store.DB, error) {
 	db, err := store.Open(c.String(flgDB), &store.Options{ReadOnly: true})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNoDatabase), errors.Is(err, store.ErrNotConfrec):
+		// The wrong file: say how to name the right one. Other errors
+		// (a busy or damaged database) already say what to do.
 		return nil, fmt.Errorf("%w (set --db or CONFREC_DB to the database record wrote)", err)
+	case err != nil:
+		return nil, err
 	}
 	return db, nil
 }
