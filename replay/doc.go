@@ -1,9 +1,29 @@
-// Package replay plays a recorded (or scripted) meeting back through a
-// stand-in for the Huawei Cloud Meeting service, so that any client of the
-// meeting-control push channel, confrec's own recorder included, can
-// connect to it exactly as it would to the real service.
+// Package replay plays a recorded (or scripted) meeting back, in two ways:
+// through a stand-in for the Huawei Cloud Meeting service, so that any
+// client of the meeting-control push channel, confrec's own recorder
+// included, can connect to it exactly as it would to the real service; and
+// as the meeting's state at any instant, folded from its frames.
 //
-// # Basics
+// # Reconstruction
+//
+// A Folder folds a meeting's frames, in order, into its State (the meeting,
+// participants, speakers, waiting room, attendees, invite results) and
+// derives Events from them: joined, left, muted, speaker started, role
+// changed, meeting locked, ... with the service's createTime as their time.
+// It is a pure function of the frames. Reconstruct runs one over a meeting
+// in a store.DB, StateAt stops at an instant, and Attendance turns the
+// events into presence intervals and per-person totals.
+//
+// A full snapshot (msgMode 0) is diffed against the state held, so the
+// fresh snapshots after a reconnect change only what really changed: no
+// one who stayed appears to leave and rejoin. A site being called joins
+// when the call connects. The stream's own faults become events too:
+// skipped incremental versions, repeated msgIDs (remembered as 64-bit
+// hashes, and not folded twice), sessions that ended. A frame the Folder
+// cannot read or of an unknown action becomes an EventUnknown; the fold
+// never fails.
+//
+// # The stand-in service
 //
 // A Script is the meeting to play: a conference ID and a list of Steps,
 // each a server→client message (text or binary), a close or a dropped

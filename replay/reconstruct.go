@@ -1,0 +1,82 @@
+package replay
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/confrec/confrec/store"
+)
+
+// Reconstruct folds every frame of meeting confID in db, calling fn (when
+// not nil) for each derived event in order, those of Folder.Finish
+// included. It returns the final state and the Folder, whose End tells
+// when the meeting ended. The event passed to fn is valid only during the
+// call. An error from fn stops the fold and is returned wrapped.
+//
+// It returns an error wrapping store.ErrMeetingNotFound when db has no
+// such meeting.
+func Reconstruct(db *store.DB, confID string, fn func(*Event) error) (*State, *Folder, error) {
+	m, err := db.Meeting(confID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconstruct meeting: %w", err)
+	}
+	f := NewFolder(confID, m.Sessions)
+	if err := fold(db, f, confID, nil, fn); err != nil {
+		return nil, nil, err
+	}
+	if fn != nil {
+		evs := f.Finish(nil)
+		for i := range evs {
+			if err := fn(&evs[i]); err != nil {
+				return nil, nil, fmt.Errorf("reconstruct meeting %s: %w", confID, err)
+			}
+		}
+	} else {
+		f.Finish(nil)
+	}
+	return f.State(), f, nil
+}
+
+// StateAt returns the state of meeting confID in db at instant at: the
+// fold of the frames received at or before at. Before the first frame the
+// state is empty but for Meeting.ConfID.
+//
+// It returns an error wrapping store.ErrMeetingNotFound when db has no
+// such meeting.
+func StateAt(db *store.DB, confID string, at time.Time) (*State, error) {
+	m, err := db.Meeting(confID)
+	if err != nil {
+		return nil, fmt.Errorf("meeting state: %w", err)
+	}
+	f := NewFolder(confID, m.Sessions)
+	if err := fold(db, f, confID, &store.Query{To: at.Add(time.Nanosecond)}, nil); err != nil {
+		return nil, err
+	}
+	return f.State(), nil
+}
+
+// fold applies the frames of q to f, calling fn for each event.
+func fold(db *store.DB, f *Folder, confID string, q *store.Query, fn func(*Event) error) error {
+	c, err := db.Frames(confID, q)
+	if err != nil {
+		return fmt.Errorf("read meeting %s: %w", confID, err)
+	}
+	defer c.Close()
+	var evs []Event
+	for c.Next() {
+		fr := c.Frame()
+		evs = f.Apply(evs[:0], &fr)
+		if fn == nil {
+			continue
+		}
+		for i := range evs {
+			if err := fn(&evs[i]); err != nil {
+				return fmt.Errorf("reconstruct meeting %s: %w", confID, err)
+			}
+		}
+	}
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("read meeting %s: %w", confID, err)
+	}
+	return nil
+}
