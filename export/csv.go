@@ -16,8 +16,7 @@ type csvEncoder struct {
 }
 
 func (e *csvEncoder) begin(w *bufio.Writer) error {
-	e.w = csv.NewWriter(w)
-	e.w.UseCRLF = true
+	e.w = newCSVWriter(w)
 	e.row = make([]string, len(frameCSVHeader))
 	return e.w.Write(frameCSVHeader)
 }

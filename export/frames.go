@@ -55,6 +55,8 @@ type FramesOptions struct {
 	Actions []string
 	// Dir keeps only frames of this direction; zero keeps both.
 	Dir store.Direction
+	// Progress, when not nil, is called with each frame's Seq as it is read.
+	Progress func(seq uint64)
 }
 
 // FrameRecord is one exported frame.
@@ -131,6 +133,9 @@ func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) erro
 	}
 	for c.Next() {
 		f := c.Frame()
+		if o.Progress != nil {
+			o.Progress(f.Seq)
+		}
 		if o.Dir != 0 && f.Dir != o.Dir {
 			continue
 		}
