@@ -24,7 +24,10 @@ func exportCommand() *cli.Command {
 		Name:  "export",
 		Usage: "export a recorded meeting",
 		Subcommands: []*cli.Command{
-			exportFramesCommand(),
+			exportFramesCommand(),     // cmd_export.go
+			exportTimelineCommand(),   // cmd_timeline.go
+			exportAttendanceCommand(), // cmd_timeline.go
+			exportReportCommand(),     // cmd_timeline.go
 		},
 	}
 }
@@ -84,6 +87,9 @@ func runExportFrames(c *cli.Context) error {
 	if !opts.From.IsZero() && !opts.To.IsZero() && opts.From.After(opts.To) {
 		return usagef("--from %s is after --to %s", c.String(flgFrom), c.String(flgTo))
 	}
+	p := newProgress(c, m.Frames, "export frames")
+	defer p.done()
+	opts.Progress = p.at
 	return writeOutput(c, func(w io.Writer) error { return export.Frames(w, db, id, opts) })
 }
 

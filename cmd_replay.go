@@ -21,7 +21,9 @@ func replayCommand() *cli.Command {
 		Name:  "replay",
 		Usage: "replay a recorded meeting",
 		Subcommands: []*cli.Command{
-			replayServeCommand(),
+			replayServeCommand(), // cmd_replay.go
+			replayStateCommand(), // cmd_state.go
+			replayPrintCommand(), // cmd_state.go
 		},
 	}
 }

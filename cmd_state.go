@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/store"
+)
+
+// Flag names of replay state and replay print.
+const flgAt = "at"
+
+func replayStateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "state",
+		Usage:     "print a recorded meeting's state at one instant, as JSON",
+		ArgsUsage: "CONFID",
+		Description: `Folds the meeting's frames received up to --at into its state: the meeting (title, owner,
+times, Created/Destroyed, lock, mute-all, recording, layout, captions), the participants (pid, name,
+role, muted, camera, hand, sharing, ...), the current speakers, the waiting room, the attendees and
+the invite results.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: flgAt, Usage: "the instant: RFC 3339 `TIME`, or an offset like +12m30s from the first frame"},
+		},
+		OnUsageError: onUsageError,
+		Action:       runReplayState,
+	}
+}
+
+func runReplayState(c *cli.Context) error {
+	id, err := oneArg(c, "CONFID")
+	if err != nil {
+		return err
+	}
+	if c.String(flgAt) == "" {
+		return usagef("%s needs --at TIME (RFC 3339, or +OFFSET from the first frame)", commandPath(c))
+	}
+	db, m, err := openMeeting(c, id)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	at, err := parseTime(flgAt, c.String(flgAt), m.FirstTime)
+	if err != nil {
+		return err
+	}
+	st, err := replay.StateAt(db, id, at)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c.App.Writer, st)
+}
+
+func replayPrintCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "print",
+		Usage:     "play a recorded meeting on the terminal, one line per frame or derived event",
+		ArgsUsage: "CONFID",
+		Description: `Prints the meeting as it happened: one line per derived event (joined, left, muted, speaker
+started, meeting locked, ...) and one per frame that changed nothing, paced at the recorded spacing
+divided by --speed (0: no pacing).`,
+		Flags: []cli.Flag{
+			&cli.Float64Flag{Name: flgSpeed, Value: 1, Usage: "play `N` times faster than recorded (0: print at once)"},
+			&cli.StringFlag{Name: flgFrom, Usage: "start printing at `TIME` (RFC 3339, or +OFFSET from the first frame)"},
+		},
+		OnUsageError: onUsageError,
+		Action:       runReplayPrint,
+	}
+}
+
+func runReplayPrint(c *cli.Context) error {
+	id, err := oneArg(c, "CONFID")
+	if err != nil {
+		return err
+	}
+	speed := c.Float64(flgSpeed)
+	if speed < 0 {
+		return usagef("--%s %v: use 0 (no pacing) or a positive factor", flgSpeed, speed)
+	}
+	db, m, err := openMeeting(c, id)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	from, err := parseTime(flgFrom, c.String(flgFrom), m.FirstTime)
+	if err != nil {
+		return err
+	}
+	cur, err := db.Frames(id, nil)
+	if err != nil {
+		return err
+	}
+	defer cur.Close()
+	pace := pacer{ctx: c.Context, speed: speed}
+	folder := replay.NewFolder(id, m.Sessions)
+	var events []replay.Event
+	w := c.App.Writer
+	for cur.Next() {
+		f := cur.Frame()
+		events = folder.Apply(events[:0], &f)
+		if f.Time.Before(from) {
+			continue
+		}
+		if err := pace.wait(f.Time); err != nil {
+			return nil // interrupted: stop quietly
+		}
+		if err := printFrame(w, &f, events); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return err
+	}
+	for _, ev := range folder.Finish(nil) {
+		if err := printEvent(w, &ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pacer sleeps between frames for their recorded spacing divided by speed.
+type pacer struct {
+	ctx   context.Context
+	speed float64
+	first time.Time // recorded time of the first frame paced
+	start time.Time // wall time it was printed
+}
+
+func (p *pacer) wait(at time.Time) error {
+	if p.speed == 0 {
+		return nil
+	}
+	if p.first.IsZero() {
+		p.first, p.start = at, time.Now()
+		return nil
+	}
+	due := p.start.Add(time.Duration(float64(at.Sub(p.first)) / p.speed))
+	d := time.Until(due)
+	if d <= 0 {
+		return p.ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+}
+
+// printFrame prints a frame's derived events, or the frame itself when it
+// derived none.
+func printFrame(w io.Writer, f *store.Frame, events []replay.Event) error {
+	if len(events) > 0 {
+		for i := range events {
+			if err := printEvent(w, &events[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	what := frameLabel(f)
+	if f.Op == store.Close {
+		if code, reason, ok := f.CloseStatus(); ok {
+			what = fmt.Sprintf("close %d %s", code, reason)
+		}
+	} else if e, err := confctl.DecodeEnvelope(f.Payload); err == nil && e.Sequence != "" {
+		what += " " + e.Sequence
+	}
+	_, err := fmt.Fprintf(w, "%s  %-3s  %s (%d bytes)\n", clock(f.Time), f.Dir, what, len(f.Payload))
+	return err
+}
+
+func printEvent(w io.Writer, ev *replay.Event) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  %-3s  %s", clock(ev.Time), "", ev.Kind)
+	if ev.Name != "" || ev.PID != "" {
+		fmt.Fprintf(&b, "  %s", orDash(ev.Name))
+		if ev.PID != "" {
+			fmt.Fprintf(&b, " (%s)", ev.PID)
+		}
+	}
+	if ev.Old != "" || ev.New != "" {
+		fmt.Fprintf(&b, "  %s -> %s", orDash(ev.Old), orDash(ev.New))
+	}
+	if ev.Detail != "" {
+		fmt.Fprintf(&b, "  %s", ev.Detail)
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// clock formats a time of day with milliseconds, in UTC.
+func clock(t time.Time) string { return t.UTC().Format("15:04:05.000") }

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/store"
+)
+
+// Flag names of export attendance.
+const flgSummary = "summary"
+
+func exportTimelineCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "timeline",
+		Usage:     "export the events derived from a meeting: joins, leaves, mute, speaker, hands, roles, ...",
+		ArgsUsage: "CONFID",
+		Description: `One record per derived event: time (the service's createTime of the frame that carried the
+change, else its receive time), received, seq (of that frame), kind, action, pid, name, old, new,
+detail. Times are RFC 3339 UTC with milliseconds.`,
+		Flags:        []cli.Flag{formatFlag("jsonl", "csv", "json", "jsonl"), outputFlag},
+		OnUsageError: onUsageError,
+		Action:       runExportTimeline,
+	}
+}
+
+func runExportTimeline(c *cli.Context) error {
+	id, err := oneArg(c, "CONFID")
+	if err != nil {
+		return err
+	}
+	format, err := export.ParseFormat(c.String(flgFormat), export.CSV, export.JSON, export.JSONL)
+	if err != nil {
+		return usageError{err}
+	}
+	db, m, err := openMeeting(c, id)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return writeOutput(c, func(w io.Writer) error {
+		tw, err := export.NewTimelineWriter(w, format)
+		if err != nil {
+			return err
+		}
+		if _, err := reconstruct(c, db, &m, "export timeline", tw.Write); err != nil {
+			return err
+		}
+		return tw.Close()
+	})
+}
+
+// reconstruct folds a meeting, calling fn for each event, with a progress
+// bar over its frames.
+func reconstruct(c *cli.Context, db *store.DB, m *store.Meeting, desc string, fn func(*replay.Event) error) (*replay.Folder, error) {
+	p := newProgress(c, m.Frames, desc)
+	defer p.done()
+	_, folder, err := replay.Reconstruct(db, m.ID, func(ev *replay.Event) error {
+		p.at(ev.Seq)
+		return fn(ev)
+	})
+	return folder, err
+}
+
+func exportAttendanceCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "attendance",
+		Usage:     "export who was in a meeting and when",
+		ArgsUsage: "CONFID",
+		Description: `One row per presence interval: pid, name, role (at join), joined, left, duration_seconds. With
+--summary, one row per person: pid, name, first_joined, last_left, total_seconds, rejoins,
+speaking_seconds, times_muted. Someone still present when the meeting ends (or the recording stops)
+leaves at that moment. Times are RFC 3339 UTC with milliseconds.`,
+		Flags: []cli.Flag{
+			formatFlag("csv", "csv", "json"),
+			&cli.BoolFlag{Name: flgSummary, Usage: "one row per person instead of one per presence interval"},
+			outputFlag,
+		},
+		OnUsageError: onUsageError,
+		Action:       runExportAttendance,
+	}
+}
+
+func runExportAttendance(c *cli.Context) error {
+	id, err := oneArg(c, "CONFID")
+	if err != nil {
+		return err
+	}
+	format, err := export.ParseFormat(c.String(flgFormat), export.CSV, export.JSON)
+	if err != nil {
+		return usageError{err}
+	}
+	db, m, err := openMeeting(c, id)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	att := replay.NewAttendance()
+	folder, err := reconstruct(c, db, &m, "export attendance", func(ev *replay.Event) error {
+		att.Add(ev)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	att.Finish(folder.End())
+	return writeOutput(c, func(w io.Writer) error {
+		if c.Bool(flgSummary) {
+			return export.AttendanceSummary(w, att.Summary(), format)
+		}
+		return export.Attendance(w, att.Presences(), format)
+	})
+}
+
+func exportReportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "write a visual HTML report of a meeting",
+		ArgsUsage: "CONFID",
+		Description: `One self-contained HTML file (no network needed): the meeting's header, a presence timeline
+with one lane per person (presence, speaking, mute, hands, sharing, role changes), the speaking-time
+ranking and the gaps and reconnects.`,
+		Flags:        []cli.Flag{outputFlag},
+		OnUsageError: onUsageError,
+		Action:       runExportReport,
+	}
+}
+
+func runExportReport(c *cli.Context) error {
+	id, err := oneArg(c, "CONFID")
+	if err != nil {
+		return err
+	}
+	db, m, err := openMeeting(c, id)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	att := replay.NewAttendance()
+	var events []replay.Event
+	folder, err := reconstruct(c, db, &m, "export report", func(ev *replay.Event) error {
+		att.Add(ev)
+		events = append(events, *ev)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	end := folder.End()
+	att.Finish(end)
+	in := &export.ReportInput{
+		Meeting:   folder.State().Meeting,
+		Sessions:  m.Sessions,
+		Events:    events,
+		Presences: att.Presences(),
+		Summary:   att.Summary(),
+		Start:     m.FirstTime,
+		End:       end,
+		Generated: time.Now(),
+	}
+	return writeOutput(c, func(w io.Writer) error { return export.Report(w, in) })
+}
