@@ -21,8 +21,9 @@ const (
 
 func exportCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "export",
-		Usage: "export a recorded meeting",
+		Name:   "export",
+		Usage:  "export a recorded meeting",
+		Action: runGroup,
 		Subcommands: []*cli.Command{
 			exportFramesCommand(),     // cmd_export.go
 			exportTimelineCommand(),   // cmd_timeline.go

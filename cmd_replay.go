@@ -18,8 +18,9 @@ const (
 
 func replayCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "replay",
-		Usage: "replay a recorded meeting",
+		Name:   "replay",
+		Usage:  "replay a recorded meeting",
+		Action: runGroup,
 		Subcommands: []*cli.Command{
 			replayServeCommand(), // cmd_replay.go
 			replayStateCommand(), // cmd_state.go

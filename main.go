@@ -17,6 +17,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal the default handling returns, so a second
+	// Ctrl-C ends a shutdown that takes too long.
+	context.AfterFunc(ctx, stop)
 	app := newApp(os.Stdout, os.Stderr)
 	err := app.RunContext(ctx, normalizeArgs(app, os.Args))
 	stop()
@@ -45,6 +48,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in main
 		OnUsageError:   onUsageError,
+		Before:         checkGlobalFlags,
 		Action:         runRoot,
 		Suggest:        true,
 	}
@@ -57,4 +61,19 @@ func runRoot(c *cli.Context) error {
 		return usagef("unknown command %q (see 'confrec help')", c.Args().First())
 	}
 	return cli.ShowAppHelp(c)
+}
+
+// runGroup runs when a command with subcommands matched but none of them
+// did: help without arguments, a usage error for an unknown subcommand.
+func runGroup(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("unknown command %q (see '%s --help')", commandPath(c)+" "+c.Args().First(), commandPath(c))
+	}
+	return cli.ShowSubcommandHelp(c)
+}
+
+// checkGlobalFlags rejects bad global flag values before any command runs.
+func checkGlobalFlags(c *cli.Context) error {
+	_, err := newLogger(c)
+	return err
 }
