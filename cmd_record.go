@@ -74,35 +74,13 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	base, err := recordOptions(c)
+	ids, err := recordMeetings(c)
 	if err != nil {
 		return err
 	}
-	ids := c.StringSlice(flgConfID)
-	if base.WSURL != "" {
-		if len(ids) > 1 {
-			return usagef("--%s connects to one meeting: give at most one --%s", flgWSURL, flgConfID)
-		}
-		id, err := confIDFromURL(base.WSURL)
-		if err != nil {
-			return err
-		}
-		if len(ids) == 1 && ids[0] != id {
-			return usagef("--%s %q does not match the confID in --%s", flgConfID, ids[0], flgWSURL)
-		}
-		ids = []string{id}
-	}
-	if len(ids) == 0 {
-		return usagef("record needs --%s ID (or --%s URL)", flgConfID, flgWSURL)
-	}
-	for i, id := range ids {
-		if err := store.ValidateMeetingID(id); err != nil {
-			return usagef("--%s: %v", flgConfID, err)
-		}
-		if slices.Contains(ids[:i], id) {
-			// Two connections would interleave one meeting's frames.
-			return usagef("--%s %s is given twice: give each meeting once", flgConfID, id)
-		}
+	base, err := recordOptions(c)
+	if err != nil {
+		return err
 	}
 	db, err := store.Open(c.String(flgDB), &store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger})
 	if err != nil {
@@ -129,6 +107,38 @@ func runRecord(c *cli.Context) error {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// recordMeetings returns the meetings to record: the --conf-id values, or
+// the confID of --ws-url.
+func recordMeetings(c *cli.Context) ([]string, error) {
+	ids := c.StringSlice(flgConfID)
+	if wsURL := c.String(flgWSURL); wsURL != "" {
+		if len(ids) > 1 {
+			return nil, usagef("--%s connects to one meeting: give at most one --%s", flgWSURL, flgConfID)
+		}
+		id, err := confIDFromURL(wsURL)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 1 && ids[0] != id {
+			return nil, usagef("--%s %q does not match the confID in --%s", flgConfID, ids[0], flgWSURL)
+		}
+		ids = []string{id}
+	}
+	if len(ids) == 0 {
+		return nil, usagef("record needs --%s ID (or --%s URL)", flgConfID, flgWSURL)
+	}
+	for i, id := range ids {
+		if err := store.ValidateMeetingID(id); err != nil {
+			return nil, usagef("--%s: %v", flgConfID, err)
+		}
+		if slices.Contains(ids[:i], id) {
+			// Two connections would interleave one meeting's frames.
+			return nil, usagef("--%s %s is given twice: give each meeting once", flgConfID, id)
+		}
+	}
+	return ids, nil
 }
 
 // recordOptions turns record's flags into recorder options shared by every meeting.
