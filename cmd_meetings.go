@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -75,7 +78,7 @@ func writeMeetingsTable(w io.Writer, rows []meetingRow) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONFID\tTITLE\tFIRST FRAME\tLAST FRAME\tFRAMES\tSESSIONS\tGAPS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", r.ConfID, orDash(r.Title), fmtTime(r.FirstTime),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", orDash(r.ConfID), orDash(r.Title), fmtTime(r.FirstTime),
 			fmtTime(r.LastTime), r.Frames, r.Sessions, r.Gaps)
 	}
 	return tw.Flush()
@@ -201,7 +204,10 @@ func writeInfoTable(w io.Writer, info *meetingInfo) error {
 	for _, s := range info.Sessions {
 		closeText := "-"
 		if s.CloseCode != 0 {
-			closeText = fmt.Sprintf("%d %s", s.CloseCode, s.CloseReason)
+			closeText = strconv.Itoa(s.CloseCode)
+			if s.CloseReason != "" {
+				closeText += " " + orDash(s.CloseReason)
+			}
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, fmtTime(s.Start), fmtTime(s.End),
 			orDash(cmp.Or(s.Reason, openOrUnknown(s.End))), closeText, orDash(s.RemoteAddr), orDash(s.Err))
@@ -218,7 +224,7 @@ func writeActionsTable(w io.Writer, actions []actionCount) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DIR\tACTION\tFRAMES\tBYTES")
 	for _, a := range actions {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", a.Dir, a.Action, a.Frames, a.Bytes)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", a.Dir, orDash(a.Action), a.Frames, a.Bytes)
 	}
 	return tw.Flush()
 }
@@ -254,9 +260,17 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
+// orDash prepares text from the service or the user for a table cell: "-"
+// for nothing, control characters (a tab or newline in a title would break
+// the table) as spaces. JSON output keeps the text exact.
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
