@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -178,31 +179,43 @@ func TestRoundTripScenario(t *testing.T) {
 
 // TestReplayRecordedMeeting records a short meeting, replays the recording
 // with `replay serve CONFID` and records that into a second database: same
-// payloads, same order, same spacing.
+// payloads, same order, same spacing (within 20 ms).
+//
+// It does not run in parallel with the other tests, and a spacing miss is
+// measured again, twice at most: on a loaded two-core machine the scheduler
+// alone can delay one frame past 20 ms. Payloads and order must hold every
+// time.
 func TestReplayRecordedMeeting(t *testing.T) {
-	t.Parallel()
 	first := filepath.Join(t.TempDir(), "first.db")
 	srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-short.jsonl"), "--speed", "1")
 	mustRun(t, recordEnv(), "--db", first, "record", "--conf-id", "555000111", "--api-url", srv.URL)
-
-	second := filepath.Join(t.TempDir(), "second.db")
-	again := startServe(t, serveEnv(), "--db", first, "555000111", "--speed", "1")
-	mustRun(t, recordEnv(), "--db", second, "record", "--conf-id", "555000111", "--api-url", again.URL)
-
 	want := notifications(t, exported(t, first, "555000111"))
-	got := notifications(t, exported(t, second, "555000111"))
 	wantPayloads := make([][]byte, len(want))
 	for i, r := range want {
 		wantPayloads[i] = payload(t, r)
 	}
-	samePayloads(t, got, wantPayloads)
-	for i := 1; i < len(want); i++ {
-		dw := gap(t, want[i-1], want[i])
-		dg := gap(t, got[i-1], got[i])
-		if diff := (dg - dw).Abs(); diff > 20*time.Millisecond {
-			t.Errorf("spacing before frame %d: %v replayed, %v recorded (%v apart, at most 20ms allowed)", i, dg, dw, diff)
+	again := startServe(t, serveEnv(), "--db", first, "555000111", "--speed", "1")
+
+	var misses []string
+	for attempt := 1; attempt <= 3; attempt++ {
+		second := filepath.Join(t.TempDir(), "second.db")
+		mustRun(t, recordEnv(), "--db", second, "record", "--conf-id", "555000111", "--api-url", again.URL)
+		got := notifications(t, exported(t, second, "555000111"))
+		samePayloads(t, got, wantPayloads)
+		misses = misses[:0]
+		for i := 1; i < len(want); i++ {
+			dw := gap(t, want[i-1], want[i])
+			dg := gap(t, got[i-1], got[i])
+			if diff := (dg - dw).Abs(); diff > 20*time.Millisecond {
+				misses = append(misses, fmt.Sprintf("before frame %d: %v replayed, %v recorded (%v apart)", i, dg, dw, diff))
+			}
 		}
+		if len(misses) == 0 {
+			return
+		}
+		t.Logf("attempt %d: spacing off by more than 20ms: %v", attempt, misses)
 	}
+	t.Errorf("spacing off by more than 20ms in every attempt: %v", misses)
 }
 
 func gap(t *testing.T, a, b export.FrameRecord) time.Duration {
@@ -461,6 +474,9 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"unknown command", nil, []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"unknown flag", nil, []string{"record", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{"unknown subcommand", nil, []string{"export", "bogus"}, 2, `unknown command "confrec export bogus"`},
+		{"bad log level", nil, []string{"--log-level", "loud", "--db", missing, "meetings"}, 2, `--log-level "loud"`},
+		{"record without anything", nil, []string{"--db", missing, "record"}, 2, "record needs --conf-id"},
 		{"record without meeting", recordEnv(), []string{"--db", missing, "record"}, 2, "record needs --conf-id"},
 		{"record without password", nil, []string{"--db", missing, "record", "--conf-id", "1"}, 2, "needs the host password"},
 		{"record bad heartbeat", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--heartbeat", "soon"}, 2, "heartbeat"},
@@ -568,5 +584,26 @@ func TestDemo(t *testing.T) {
 			os.RemoveAll(filepath.Dir(strings.Fields(p)[0]))
 			break
 		}
+	}
+}
+
+// TestTableCellsKeepTheirShape: a title with a tab or newline (the service
+// sends what the host typed) does not break the meetings table.
+func TestTableCellsKeepTheirShape(t *testing.T) {
+	t.Parallel()
+	lines := []string{
+		`{"offset_ms":0,"dir":"out","frame":{"_control":"ws_open","url":"wss://x.invalid/cms/open/websocket/confctl/increment/conn?confID=778&tmpToken=x"}}`,
+		`{"offset_ms":1,"dir":"in","frame":{"action":"ConfBasicInfoNotify","msgID":"n1","msgMode":0,"confID":"778","title":"Line one\nLine\ttwo"}}`,
+		`{"offset_ms":2,"dir":"in","frame":{"action":"ConfDynamicInfoNotify","msgID":"n2","msgMode":0,"confID":"778","state":"Destroyed"}}`,
+	}
+	srv := startServe(t, serveEnv(), "--scenario", writeFile(t, "tab.jsonl", strings.Join(lines, "\n")+"\n"), "--speed", "0")
+	db := filepath.Join(t.TempDir(), "rec.db")
+	mustRun(t, recordEnv(), "--db", db, "record", "--conf-id", "778", "--api-url", srv.URL)
+	table := mustRun(t, nil, "--db", db, "meetings").stdout
+	if n := strings.Count(table, "\n"); n != 2 || !strings.Contains(table, "Line one Line two") {
+		t.Errorf("meetings table:\n%s", table)
+	}
+	if title := meetingTitle(t, db, "778"); title != "Line one\nLine\ttwo" {
+		t.Errorf("JSON title %q, want it exact", title)
 	}
 }
