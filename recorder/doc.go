@@ -32,10 +32,20 @@
 // Secrets never reach the store, the logs or an error text: the stored
 // Subscribe has its control token replaced by a confctl.Redactor marker,
 // connect URLs are stored with tmpToken blanked, and every error passes
-// through the Redactor. Received frames are stored exactly as received, even
-// when they do not parse; the recorder only peeks at them to see heartbeat
-// echoes, the meeting title (stored as the meeting's "title" label) and the
-// "Destroyed" state that ends the meeting.
+// through the Redactor. Received frames are stored as received, even when
+// they do not parse, with one exception that wins over keeping raw bytes:
+// every secret the recorder knows (the host password, the control tokens
+// and the WebSocket tokens, plain or base64) is replaced by a Redactor
+// marker "[redacted:<hash>]" before the frame is stored. The server does
+// send some: ConfBasicInfoNotify lists the meeting's passwords ("pwds"),
+// the host password among them. Such a frame is no longer byte for byte
+// what the server sent; how many there were is kept in the meeting's
+// LabelRedactedFrames label, and each is logged with its action. A short
+// password (4 bytes or more; shorter ones are never matched) may also
+// match ordinary text, which is then redacted too. The recorder peeks at
+// the stored (redacted) frames to see heartbeat echoes, the meeting title
+// (stored as the meeting's "title" label) and the "Destroyed" state that
+// ends the meeting.
 //
 // A message larger than Options.MaxFrame cannot be stored: the connection is
 // closed with 1009 and the session ends as "frame-too-large" (then Record

@@ -67,6 +67,10 @@ type recorder struct {
 	// Touched only by the goroutine running Record (sessions run one at a time).
 	sessions int
 	title    string
+	// Received frames stored redacted: by this call, and by earlier
+	// recordings as the meeting's label said when first needed.
+	redacted, redactedBefore int64
+	redactedLoaded           bool
 
 	framesIn, framesOut atomic.Int64
 }

@@ -3,6 +3,7 @@ package recorder_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
@@ -443,4 +444,58 @@ func TestRecordStoreFailureIsFatal(t *testing.T) {
 	if res.Ended != recorder.Unfinished || res.Sessions != 1 {
 		t.Errorf("Result = %+v", res)
 	}
+}
+
+func TestRecordRedactsSecretsInReceivedFrames(t *testing.T) {
+	const confID = "700100700"
+	basic := `{"action":"ConfBasicInfoNotify","msgID":"b","msgMode":0,"title":"Board","pwds":[{"role":"chair","pwd":"` +
+		testPassword + `"},{"role":"general","pwd":"` + base64.StdEncoding.EncodeToString([]byte(testPassword)) + `"}]}`
+	script := &replay.Script{ConfID: confID, Steps: []replay.Step{
+		{Kind: replay.StepText, Payload: []byte(basic)},
+		{Kind: replay.StepText, Payload: destroyed(confID)},
+		{Kind: replay.StepClose, CloseCode: 1000},
+	}}
+	db, path := openDB(t)
+	log := newTestLog()
+	// Two recordings of the meeting, each from a server of its own: the
+	// label counts over both.
+	for i := range 2 {
+		srv := startReplay(t, script, 0)
+		hc, _ := newSecretCapture(t)
+		res, err := recorder.Record(t.Context(), db, tokenOptions(srv, confID, hc, log))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Ended != recorder.MeetingEnded {
+			t.Fatalf("recording %d: Result = %+v, want MeetingEnded", i+1, res)
+		}
+	}
+
+	var stored []store.Frame
+	for _, f := range readFrames(t, db, confID) {
+		if f.Dir == store.In && bytes.Contains(f.Payload, []byte(`"ConfBasicInfoNotify"`)) {
+			stored = append(stored, f)
+		}
+	}
+	if len(stored) != 2 {
+		t.Fatalf("stored %d ConfBasicInfoNotify frames, want 2", len(stored))
+	}
+	for _, f := range stored {
+		if n := bytes.Count(f.Payload, []byte(`"pwd":"[redacted:`)); n != 2 {
+			t.Errorf("stored frame has %d redacted passwords, want 2: %s", n, f.Payload)
+		}
+		if !bytes.Contains(f.Payload, []byte(`"title":"Board"`)) {
+			t.Errorf("redaction changed more than the password: %s", f.Payload)
+		}
+	}
+	m := meeting(t, db, confID)
+	if m.Labels[recorder.LabelRedactedFrames] != "2" || m.Labels["title"] != "Board" {
+		t.Errorf("labels = %v, want %s=2 and the title", m.Labels, recorder.LabelRedactedFrames)
+	}
+	text := log.String()
+	if !strings.Contains(text, "secret redacted from a received frame") || !strings.Contains(text, "action=ConfBasicInfoNotify") {
+		t.Errorf("redaction not logged with its action:\n%s", text)
+	}
+	db.Close()
+	checkNoSecrets(t, path, text, []string{testPassword})
 }

@@ -154,9 +154,13 @@ func (s *session) readLoop(ctx context.Context) {
 		if typ == websocket.MessageBinary {
 			op = store.Binary
 		}
+		b, redacted := s.r.redact(b)
 		s.order.Lock()
 		err = s.record(store.Frame{Time: now, Dir: store.In, Op: op, Payload: b})
 		s.order.Unlock()
+		if err == nil && redacted {
+			err = s.r.noteRedacted(frameAction(op, b))
+		}
 		if err != nil {
 			s.fatal(err)
 			return
@@ -171,6 +175,17 @@ func (s *session) readLoop(ctx context.Context) {
 	}
 }
 
+// frameAction names a received message for the logs: its envelope's action,
+// or its kind when it has none.
+func frameAction(op store.Opcode, b []byte) string {
+	if op == store.Text {
+		if env, err := confctl.DecodeEnvelope(b); err == nil && env.Action != "" {
+			return env.Action
+		}
+	}
+	return op.String()
+}
+
 // readEnded records how the read loop ended: a close frame from the server
 // (stored as an In Close frame), an oversized message, or a dropped
 // connection.
@@ -178,18 +193,22 @@ func (s *session) readEnded(now time.Time, err error) {
 	if code := websocket.CloseStatus(err); code != -1 {
 		var ce websocket.CloseError
 		errors.As(err, &ce)
+		reason := s.r.red.RedactString(ce.Reason)
 		var payload []byte
 		if code != websocket.StatusNoStatusRcvd {
-			payload = store.ClosePayload(uint16(code), ce.Reason)
+			payload = store.ClosePayload(uint16(code), reason)
 		}
 		s.order.Lock()
 		rerr := s.record(store.Frame{Time: now, Dir: store.In, Op: store.Close, Payload: payload})
 		s.mu.Lock()
 		if s.closeCode == 0 {
-			s.closeCode, s.closeReason = int(code), ce.Reason
+			s.closeCode, s.closeReason = int(code), reason
 		}
 		s.mu.Unlock()
 		s.order.Unlock()
+		if rerr == nil && reason != ce.Reason {
+			rerr = s.r.noteRedacted(store.Close.String())
+		}
 		if rerr != nil {
 			s.fatal(rerr)
 			return
