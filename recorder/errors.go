@@ -10,6 +10,17 @@ var (
 	ErrInvalidOptions = errors.New("invalid recorder options")
 )
 
+// Errors returned when the token flow is refused before anything was
+// recorded.
+var (
+	// ErrPasswordRefused is returned by Record when the very first
+	// CreateConfToken of the call is refused with HTTP 401: the host
+	// password was never accepted, and retrying would only repeat the
+	// refusal. The wrapped *confctl.APIError gives the server's answer. A
+	// 401 after the password has been accepted once is retried instead.
+	ErrPasswordRefused = errors.New("the service refused the host password: check --password-file or $CONFREC_HOST_PASSWORD")
+)
+
 // Errors returned when a recording ends early.
 var (
 	// ErrCannotReconnect is returned by Record in direct mode (Options.WSURL)

@@ -35,10 +35,11 @@ type peer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // WebSocket handlers
 
-	mu        sync.Mutex
-	statuses  []int // statuses for the next ConfToken calls; 200 when empty
-	conns     int
-	keepAlive chan string // the token of every keep-alive call
+	mu         sync.Mutex
+	statuses   []int // statuses for the next ConfToken calls; 200 when empty
+	tokenCalls int   // ConfToken calls received
+	conns      int
+	keepAlive  chan string // the token of every keep-alive call
 }
 
 const peerToken = "peer-control-token-5c1d"
@@ -67,6 +68,7 @@ func (p *peer) fail(statuses ...int) {
 
 func (p *peer) confToken(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
+	p.tokenCalls++
 	status := http.StatusOK
 	if len(p.statuses) > 0 {
 		status, p.statuses = p.statuses[0], p.statuses[1:]
@@ -215,39 +217,77 @@ func TestRecordDetectsHalfOpen(t *testing.T) {
 	checkNoSecrets(t, path, log.String(), []string{testPassword, peerToken, "peer-ws-token-1-9e7", "peer-ws-token-2-9e7"})
 }
 
+// calls returns how many ConfToken calls p has received.
+func (p *peer) calls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tokenCalls
+}
+
 func TestRecordTokenErrors(t *testing.T) {
 	tests := []struct {
 		name     string
-		statuses []int
-		wantErr  bool
+		password confctl.Secret // "" means testPassword
+		statuses []int          // for the first ConfToken calls
+		later    []int          // for the ConfToken calls after a first session, which the server closes
+		wantErr  error
+		wantAPI  int // the wrapped APIError's status, with wantErr
 		wantEnd  recorder.EndKind
 		sessions int
+		retries  int // "connect failed" logged
+		calls    int // ConfToken calls, 0 = not checked
 	}{
-		{name: "forbidden_is_fatal", statuses: []int{403}, wantErr: true},
-		{name: "temporary_errors_are_retried", statuses: []int{500, 401, 503}, wantEnd: recorder.MeetingEnded, sessions: 1},
+		{name: "forbidden_is_fatal", statuses: []int{403}, wantErr: errAny, wantAPI: 403, calls: 1},
+		{name: "wrong_password_is_final", password: "not-the-host-password", wantErr: recorder.ErrPasswordRefused, wantAPI: 401, calls: 1},
+		{name: "password_never_accepted_is_final", statuses: []int{500, 401}, wantErr: recorder.ErrPasswordRefused, wantAPI: 401, retries: 1, calls: 2},
+		// After a session, the keep-alive's 401 falls back to the password,
+		// which is refused too; then 500 and 503; then the service recovers.
+		{name: "temporary_errors_are_retried", later: []int{401, 401, 500, 503}, wantEnd: recorder.MeetingEnded, sessions: 2, retries: 3, calls: 6},
 		{name: "not_running_ends_cleanly", statuses: []int{404}, wantEnd: recorder.MeetingEnded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPeer(t, "700200200", func(ctx context.Context, _ int, c *websocket.Conn) {
+			var p *peer
+			p = newPeer(t, "700200200", func(ctx context.Context, n int, c *websocket.Conn) {
+				if n == 1 && tt.later != nil {
+					p.fail(tt.later...)
+					_, b, err := c.Read(ctx)
+					if err != nil {
+						return
+					}
+					env, _ := confctl.DecodeEnvelope(b)
+					c.Write(ctx, websocket.MessageText, confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS"))
+					c.Close(websocket.StatusGoingAway, "")
+					return
+				}
 				endMeeting(ctx, "700200200", c)
 			})
 			p.fail(tt.statuses...)
 			db, _ := openDB(t)
 			log := newTestLog()
+			opts := p.options(log)
+			if tt.password != "" {
+				opts.Password = tt.password
+			}
 
-			res, err := recorder.Record(t.Context(), db, p.options(log))
-			if (err != nil) != tt.wantErr {
+			res, err := recorder.Record(t.Context(), db, opts)
+			if (err != nil) != (tt.wantErr != nil) {
 				t.Fatalf("Record error = %v, want error %v", err, tt.wantErr)
 			}
 			if err != nil {
 				var ae *confctl.APIError
-				if !errors.As(err, &ae) || ae.Status != 403 {
-					t.Errorf("Record error = %v, want the 403 APIError", err)
+				if tt.wantErr != errAny && !errors.Is(err, tt.wantErr) {
+					t.Errorf("Record error = %v, want %v", err, tt.wantErr)
+				}
+				if !errors.As(err, &ae) || ae.Status != tt.wantAPI {
+					t.Errorf("Record error = %v, want the %d APIError", err, tt.wantAPI)
 				}
 			}
 			if res.Ended != tt.wantEnd || res.Sessions != tt.sessions {
 				t.Errorf("Result = %+v, want %v after %d sessions", res, tt.wantEnd, tt.sessions)
+			}
+			if tt.calls != 0 && p.calls() != tt.calls {
+				t.Errorf("%d ConfToken calls, want %d", p.calls(), tt.calls)
 			}
 			text := log.String()
 			if err != nil {
@@ -256,12 +296,15 @@ func TestRecordTokenErrors(t *testing.T) {
 			if strings.Contains(text, testPassword) {
 				t.Errorf("logs or error hold the password:\n%s", text)
 			}
-			if retries := strings.Count(text, "connect failed"); tt.name == "temporary_errors_are_retried" && retries != 3 {
-				t.Errorf("%d failed attempts logged, want 3:\n%s", retries, text)
+			if retries := strings.Count(text, "connect failed"); retries != tt.retries {
+				t.Errorf("%d failed attempts logged, want %d:\n%s", retries, tt.retries, text)
 			}
 		})
 	}
 }
+
+// errAny stands for any error in a test table.
+var errAny = errors.New("any error")
 
 func TestRecordKeepsTokenAlive(t *testing.T) {
 	p := newPeer(t, "700200300", func(ctx context.Context, _ int, c *websocket.Conn) { answer(ctx, c) })

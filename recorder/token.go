@@ -47,7 +47,8 @@ func newTokenKeeper(o *Options, red *confctl.Redactor) *tokenKeeper {
 // after that the result of a keep-alive with the current token (the same or a
 // fresh token). When the keep-alive is refused with 401 (the token expired),
 // it asks for a new token with the password. Errors match
-// confctl.ErrMeetingNotRunning when the meeting is over; their text is
+// confctl.ErrMeetingNotRunning when the meeting is over, and
+// ErrPasswordRefused for a 401 before any token was obtained; their text is
 // redacted.
 func (k *tokenKeeper) renew(ctx context.Context) (confctl.ConfToken, error) {
 	k.mu.Lock()
@@ -63,6 +64,10 @@ func (k *tokenKeeper) renew(ctx context.Context) (confctl.ConfToken, error) {
 		t, err = k.client.ConfToken(ctx, k.confID, k.password, "")
 	}
 	if err != nil {
+		if !k.have && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+			// The password has never been accepted: it is wrong.
+			return confctl.ConfToken{}, fmt.Errorf("get control token: %w: %w", ErrPasswordRefused, k.red.Err(err))
+		}
 		return confctl.ConfToken{}, fmt.Errorf("get control token: %w", k.red.Err(err))
 	}
 	k.red.Add(t.Token.Reveal())
