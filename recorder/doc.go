@@ -15,7 +15,8 @@
 // and keeps the control token alive before it expires; when a connection
 // drops or is closed before the meeting ends, it reconnects with fresh
 // tokens after a capped, jittered backoff, and stops when the token service
-// says the meeting is no longer running. In direct mode (Options.WSURL) it
+// says the meeting is no longer running (said before any session connected,
+// that is an error: ErrNotRunning). In direct mode (Options.WSURL) it
 // makes the single connection the URL allows and returns
 // [ErrCannotReconnect] when that connection ends early.
 //

@@ -1,6 +1,9 @@
 package recorder
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned before anything is recorded.
 var (
@@ -19,7 +22,28 @@ var (
 	// refusal. The wrapped *confctl.APIError gives the server's answer. A
 	// 401 after the password has been accepted once is retried instead.
 	ErrPasswordRefused = errors.New("the service refused the host password: check --password-file or $CONFREC_HOST_PASSWORD")
+
+	// ErrNotRunning is returned by Record when the token service says the
+	// meeting is not running (confctl.ErrMeetingNotRunning, which the
+	// error matches too) before any session connected: nothing was
+	// recorded, so it is not a meeting's clean end. Once a session has
+	// connected, the same answer ends the recording without error
+	// (MeetingEnded).
+	ErrNotRunning = errors.New("meeting is not running: the token API refused it before anything was recorded")
 )
+
+// notRunningError is ErrNotRunning for one meeting, with the token
+// service's answer.
+type notRunningError struct {
+	confID string
+	err    error // redacted
+}
+
+func (e *notRunningError) Error() string {
+	return fmt.Sprintf("meeting %s is not running: the token API refused it before anything was recorded: %v", e.confID, e.err)
+}
+
+func (e *notRunningError) Unwrap() []error { return []error{ErrNotRunning, e.err} }
 
 // Errors returned when a recording ends early.
 var (

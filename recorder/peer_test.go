@@ -236,6 +236,7 @@ func TestRecordTokenErrors(t *testing.T) {
 		sessions int
 		retries  int // "connect failed" logged
 		calls    int // ConfToken calls, 0 = not checked
+		wantText string
 	}{
 		{name: "forbidden_is_fatal", statuses: []int{403}, wantErr: errAny, wantAPI: 403, calls: 1},
 		{name: "wrong_password_is_final", password: "not-the-host-password", wantErr: recorder.ErrPasswordRefused, wantAPI: 401, calls: 1},
@@ -243,7 +244,9 @@ func TestRecordTokenErrors(t *testing.T) {
 		// After a session, the keep-alive's 401 falls back to the password,
 		// which is refused too; then 500 and 503; then the service recovers.
 		{name: "temporary_errors_are_retried", later: []int{401, 401, 500, 503}, wantEnd: recorder.MeetingEnded, sessions: 2, retries: 3, calls: 6},
-		{name: "not_running_ends_cleanly", statuses: []int{404}, wantEnd: recorder.MeetingEnded},
+		{name: "not_running_at_first_is_an_error", statuses: []int{404}, wantErr: recorder.ErrNotRunning, wantAPI: 404, calls: 1,
+			wantText: "meeting 700200200 is not running: the token API refused it before anything was recorded"},
+		{name: "not_running_after_a_session_ends_cleanly", later: []int{404}, wantEnd: recorder.MeetingEnded, sessions: 1, calls: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,6 +284,9 @@ func TestRecordTokenErrors(t *testing.T) {
 				}
 				if !errors.As(err, &ae) || ae.Status != tt.wantAPI {
 					t.Errorf("Record error = %v, want the %d APIError", err, tt.wantAPI)
+				}
+				if !strings.Contains(err.Error(), tt.wantText) {
+					t.Errorf("Record error = %q, want it to say %q", err, tt.wantText)
 				}
 			}
 			if res.Ended != tt.wantEnd || res.Sessions != tt.sessions {

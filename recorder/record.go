@@ -19,7 +19,8 @@ const (
 	// Unfinished is the EndKind of a Result returned with an error.
 	Unfinished EndKind = iota
 	// MeetingEnded means the meeting is over: the server announced
-	// "Destroyed" and closed, or the token service says it is not running.
+	// "Destroyed" and closed, or the token service says it is no longer
+	// running after at least one session.
 	MeetingEnded
 	// Stopped means the caller cancelled the context.
 	Stopped
@@ -84,7 +85,8 @@ type recorder struct {
 // error, without retrying, when the store fails, when the options are invalid
 // (ErrInvalidOptions), when the token service refuses for good (for example
 // HTTP 403, or ErrPasswordRefused for a 401 on the first CreateConfToken),
-// and in direct mode when the connection fails or ends early
+// when the meeting is not running before any session connected
+// (ErrNotRunning), and in direct mode when the connection fails or ends early
 // (ErrCannotReconnect). Error texts never hold a secret.
 //
 // Record returns only after all its goroutines have exited and everything it
@@ -141,6 +143,8 @@ func (r *recorder) loop(ctx context.Context) (EndKind, error) {
 			switch {
 			case ctx.Err() != nil:
 				return Stopped, nil
+			case errors.Is(err, confctl.ErrMeetingNotRunning) && r.sessions == 0:
+				return Unfinished, &notRunningError{confID: r.o.ConfID, err: err}
 			case errors.Is(err, confctl.ErrMeetingNotRunning):
 				r.log.Info("meeting is not running", "meeting", r.o.ConfID, "err", err)
 				return MeetingEnded, nil
