@@ -105,6 +105,10 @@ func Open(path string, opts *Options) (*DB, error) {
 	o := opts.withDefaults()
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("open store %s: is a directory, not a database file", path)
+	} else if err == nil && fi.Size() == 0 && o.ReadOnly {
+		// bbolt would try to write a new database into it and fail with
+		// "bad file descriptor". (A writer makes it a new database.)
+		return nil, fmt.Errorf("open store %s: %w: the file is empty", path, ErrNotConfrec)
 	} else if errors.Is(err, fs.ErrNotExist) && o.ReadOnly {
 		return nil, fmt.Errorf("open store %s: %w", path, ErrNoDatabase)
 	}

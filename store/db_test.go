@@ -216,6 +216,25 @@ func TestOpenReadOnlyMissing(t *testing.T) {
 	}
 }
 
+// TestOpenReadOnlyEmpty: an empty file is not a database to read (a
+// writer turns it into a new one).
+func TestOpenReadOnlyEmpty(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty.db")
+	must(t, os.WriteFile(path, nil, 0o600))
+	db, err := store.Open(path, &store.Options{ReadOnly: true})
+	if !errors.Is(err, store.ErrNotConfrec) || !strings.Contains(err.Error(), "empty") {
+		if err == nil {
+			db.Close()
+		}
+		t.Fatalf("Open: %v, want ErrNotConfrec saying the file is empty", err)
+	}
+	db = openAt(t, path, nil)
+	must(t, db.Close())
+	db, err = store.Open(path, &store.Options{ReadOnly: true})
+	must(t, err)
+	must(t, db.Close())
+}
+
 func TestOpenTruncated(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "full.db")
 	db := openAt(t, src, nil)
