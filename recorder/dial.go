@@ -55,9 +55,9 @@ func (r *recorder) connect(ctx context.Context) (*link, error) {
 	if t.WSURL == "" {
 		return nil, fmt.Errorf("get control token: %w: no wsURL", confctl.ErrInvalidResponse)
 	}
-	tmp, err := r.tokens.client.WSToken(ctx, r.o.ConfID, t.Token)
+	tmp, err := r.tokens.wsToken(ctx, t.Token)
 	if err != nil {
-		return nil, fmt.Errorf("get WebSocket token: %w", r.red.Err(err))
+		return nil, fmt.Errorf("get WebSocket token: %w", err)
 	}
 	r.red.Add(tmp.Reveal())
 	return r.dial(ctx, confctl.ConnectURL(t.WSURL, r.o.ConfID, tmp), t.Token)

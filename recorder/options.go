@@ -18,6 +18,7 @@ const (
 	DefaultBackoffMin     = 500 * time.Millisecond
 	DefaultBackoffMax     = 30 * time.Second
 	DefaultDestroyedGrace = 10 * time.Second
+	DefaultRequestTimeout = 30 * time.Second
 )
 
 // Options configure Record. The zero value of every field means its
@@ -70,6 +71,12 @@ type Options struct {
 	Backoff struct {
 		Min, Max time.Duration
 	}
+	// RequestTimeout bounds each token API call (CreateConfToken, its
+	// keep-alive, CreateWebSocketToken): a call with no answer by then
+	// fails and is retried like any temporary failure, so a stalled
+	// service cannot hang the recording. Defaults to DefaultRequestTimeout
+	// (30s); <=0 means the default.
+	RequestTimeout time.Duration
 	// HTTPClient sends the REST calls and the WebSocket handshake; its
 	// Transport's TLS configuration applies to both. Nil means
 	// http.DefaultClient.
@@ -108,6 +115,9 @@ func (o *Options) withDefaults() (Options, error) {
 		c.Backoff.Max = DefaultBackoffMax
 	}
 	c.Backoff.Max = max(c.Backoff.Max, c.Backoff.Min)
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = http.DefaultClient
 	}

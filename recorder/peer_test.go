@@ -35,9 +35,13 @@ type peer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // WebSocket handlers
 
-	mu         sync.Mutex
-	statuses   []int // statuses for the next ConfToken calls; 200 when empty
-	tokenCalls int   // ConfToken calls received
+	mu sync.Mutex
+	// stall is the kind of token API request ("token", "keepalive" or
+	// "wstoken") whose first one gets no answer until the test ends.
+	stall      string
+	requests   map[string]int // token API requests received by kind
+	statuses   []int          // statuses for the next ConfToken calls; 200 when empty
+	tokenCalls int            // ConfToken calls received
 	conns      int
 	keepAlive  chan string // the token of every keep-alive call
 }
@@ -45,7 +49,7 @@ type peer struct {
 const peerToken = "peer-control-token-5c1d"
 
 func newPeer(t *testing.T, confID string, serve func(ctx context.Context, n int, c *websocket.Conn)) *peer {
-	p := &peer{t: t, confID: confID, lifetime: time.Hour, serve: serve, keepAlive: make(chan string, 100)}
+	p := &peer{t: t, confID: confID, lifetime: time.Hour, serve: serve, keepAlive: make(chan string, 100), requests: map[string]int{}}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	mux.HandleFunc(confctl.ConfTokenPath, p.confToken)
@@ -66,7 +70,31 @@ func (p *peer) fail(statuses ...int) {
 	p.mu.Unlock()
 }
 
+// arrive counts a token API request of kind and, if it is the first of the
+// kind p stalls, blocks until the test ends.
+func (p *peer) arrive(kind string) {
+	p.mu.Lock()
+	p.requests[kind]++
+	stall := kind == p.stall && p.requests[kind] == 1
+	p.mu.Unlock()
+	if stall {
+		<-p.ctx.Done()
+	}
+}
+
+// count returns how many token API requests of kind p has received.
+func (p *peer) count(kind string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.requests[kind]
+}
+
 func (p *peer) confToken(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Conference-Authorization") != "" {
+		p.arrive("keepalive")
+	} else {
+		p.arrive("token")
+	}
 	p.mu.Lock()
 	p.tokenCalls++
 	status := http.StatusOK
@@ -94,6 +122,7 @@ func (p *peer) confToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *peer) wsToken(w http.ResponseWriter, r *http.Request) {
+	p.arrive("wstoken")
 	if r.Header.Get("X-Conference-Authorization") != peerToken {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
@@ -343,6 +372,65 @@ func TestRecordKeepsTokenAlive(t *testing.T) {
 	<-done
 	if err != nil || res.Ended != recorder.Stopped || res.Sessions != 1 {
 		t.Errorf("Record = %+v, %v; want Stopped after 1 session", res, err)
+	}
+}
+
+func TestRecordStalledTokenAPI(t *testing.T) {
+	tests := []struct {
+		stall string // the kind of request whose first one never gets an answer
+	}{{"token"}, {"wstoken"}, {"keepalive"}}
+	for _, tt := range tests {
+		t.Run(tt.stall, func(t *testing.T) {
+			const confID = "700200500"
+			p := newPeer(t, confID, func(ctx context.Context, _ int, c *websocket.Conn) {
+				if tt.stall == "keepalive" {
+					answer(ctx, c) // until the test has seen the keep-alive retried
+					return
+				}
+				endMeeting(ctx, confID, c)
+			})
+			p.mu.Lock()
+			p.stall = tt.stall
+			p.mu.Unlock()
+			if tt.stall == "keepalive" {
+				p.lifetime = 400 * time.Millisecond // kept alive within a second
+			}
+			db, _ := openDB(t)
+			log := newTestLog()
+			opts := p.options(log)
+			opts.RequestTimeout = 100 * time.Millisecond
+
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if tt.stall == "keepalive" {
+				go func() {
+					// The stalled keep-alive never reaches p.keepAlive: this
+					// is the retry, answered.
+					select {
+					case <-p.keepAlive:
+					case <-ctx.Done():
+					}
+					cancel()
+				}()
+			}
+			res, err := recorder.Record(ctx, db, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := p.count(tt.stall); n < 2 {
+				t.Errorf("%d %s requests, want the stalled one and a retry", n, tt.stall)
+			}
+			if want := recorder.MeetingEnded; tt.stall == "keepalive" {
+				if res.Ended != recorder.Stopped || res.Sessions != 1 {
+					t.Errorf("Result = %+v, want Stopped after 1 session", res)
+				}
+			} else if res.Ended != want || res.Sessions != 1 {
+				t.Errorf("Result = %+v, want %v after 1 session", res, want)
+			}
+			if !strings.Contains(log.String(), "no answer within 100ms") {
+				t.Errorf("the timeout is not logged:\n%s", log.String())
+			}
+		})
 	}
 }
 

@@ -18,15 +18,20 @@ const maxRenewMargin = 5 * time.Minute
 
 // tokenKeeper holds the meeting-control token of the token flow and keeps it
 // alive. Calls to renew are serialized, so the refresher goroutine and a
-// reconnect never race two keep-alives. It is safe for concurrent use.
+// reconnect never race two keep-alives; every token API call is bounded by
+// Options.RequestTimeout, and a renew waiting for its turn gives up when its
+// context ends, so a stalled call never blocks a reconnect or a stop for
+// longer than that. It is safe for concurrent use.
 type tokenKeeper struct {
 	client   *confctl.Client
 	confID   string
 	password confctl.Secret
+	timeout  time.Duration // bounds each token API call
 	red      *confctl.Redactor
 	log      *slog.Logger
 
-	mu      sync.Mutex // serializes renew and guards cur, have
+	turn    chan struct{} // capacity 1: held by the renew in progress
+	mu      sync.Mutex    // guards cur and have; never held during a call
 	cur     confctl.ConfToken
 	have    bool
 	changed chan struct{} // capacity 1: a new token is in cur
@@ -37,8 +42,10 @@ func newTokenKeeper(o *Options, red *confctl.Redactor) *tokenKeeper {
 		client:   &confctl.Client{BaseURL: o.APIURL, HTTPClient: o.HTTPClient},
 		confID:   o.ConfID,
 		password: o.Password,
+		timeout:  o.RequestTimeout,
 		red:      red,
 		log:      o.Logger,
+		turn:     make(chan struct{}, 1),
 		changed:  make(chan struct{}, 1),
 	}
 }
@@ -51,20 +58,25 @@ func newTokenKeeper(o *Options, red *confctl.Redactor) *tokenKeeper {
 // ErrPasswordRefused for a 401 before any token was obtained; their text is
 // redacted.
 func (k *tokenKeeper) renew(ctx context.Context) (confctl.ConfToken, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var current confctl.Secret
-	if k.have {
-		current = k.cur.Token
+	select {
+	case k.turn <- struct{}{}:
+	case <-ctx.Done():
+		return confctl.ConfToken{}, fmt.Errorf("get control token: %w", ctx.Err())
 	}
-	t, err := k.client.ConfToken(ctx, k.confID, k.password, current)
+	defer func() { <-k.turn }()
+	cur, have := k.current()
+	var current confctl.Secret
+	if have {
+		current = cur.Token
+	}
+	t, err := k.confToken(ctx, current)
 	var ae *confctl.APIError
 	if current != "" && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 		k.log.Info("control token refused, asking for a new one", "meeting", k.confID, "err", k.red.Err(err))
-		t, err = k.client.ConfToken(ctx, k.confID, k.password, "")
+		t, err = k.confToken(ctx, "")
 	}
 	if err != nil {
-		if !k.have && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		if !have && errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			// The password has never been accepted: it is wrong.
 			return confctl.ConfToken{}, fmt.Errorf("get control token: %w: %w", ErrPasswordRefused, k.red.Err(err))
 		}
@@ -73,12 +85,41 @@ func (k *tokenKeeper) renew(ctx context.Context) (confctl.ConfToken, error) {
 	k.red.Add(t.Token.Reveal())
 	k.red.Add(confctl.ParseConfToken(t.Token.Reveal()))
 	k.red.Add(t.TmpWSToken.Reveal())
+	k.mu.Lock()
 	k.cur, k.have = t, true
+	k.mu.Unlock()
 	select {
 	case k.changed <- struct{}{}:
 	default:
 	}
 	return t, nil
+}
+
+// confToken calls CreateConfToken (a keep-alive when current is set),
+// bounded by the request timeout.
+func (k *tokenKeeper) confToken(ctx context.Context, current confctl.Secret) (confctl.ConfToken, error) {
+	cctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	t, err := k.client.ConfToken(cctx, k.confID, k.password, current)
+	return t, k.timedOut(ctx, err)
+}
+
+// wsToken calls CreateWebSocketToken with token, bounded by the request
+// timeout. Its error text is redacted.
+func (k *tokenKeeper) wsToken(ctx context.Context, token confctl.Secret) (confctl.Secret, error) {
+	cctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	tmp, err := k.client.WSToken(cctx, k.confID, token)
+	return tmp, k.red.Err(k.timedOut(ctx, err))
+}
+
+// timedOut says so when err is the request timeout running out rather than
+// ctx ending.
+func (k *tokenKeeper) timedOut(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within %v: %w", k.timeout, err)
+	}
+	return err
 }
 
 // current returns the token last obtained and whether there is one.
