@@ -33,8 +33,11 @@
 //
 // bbolt takes an exclusive file lock for a writable DB: a second writable Open
 // of the same file fails with [ErrLocked] after [Options.LockTimeout] instead of
-// hanging. The store never sees secrets: callers redact them before they queue
-// a frame or a session.
+// hanging. To read a database while a writer holds it, the writer serves
+// consistent copies ([DB.WriteTo]) with [ServeSnapshots] on a unix socket
+// beside the file ([SnapshotSocket]), and a reader copies one with
+// [FetchSnapshot] and opens that. The store never sees secrets: callers
+// redact them before they queue a frame or a session.
 //
 // The examples are the best way to understand the API.
 package store

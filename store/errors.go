@@ -20,6 +20,14 @@ var (
 	ErrNoDatabase = errors.New("no database at this path")
 )
 
+// Errors returned when fetching a snapshot.
+var (
+	// ErrNoSnapshotServer is returned by FetchSnapshot when nothing answers
+	// on the socket: no recorder is running, or one that does not serve
+	// snapshots.
+	ErrNoSnapshotServer = errors.New("no snapshot server answers")
+)
+
 // Errors returned when reading or writing.
 var (
 	// ErrClosed is returned when the DB was closed before the call.

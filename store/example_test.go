@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -96,4 +97,64 @@ func ExampleDB_Verify() {
 	fmt.Printf("%d frames verified\n", m.Frames)
 	// Output:
 	// 3 frames verified
+}
+
+// A recorder holds its database locked for writing; it serves snapshots on
+// a socket beside the file, and a reader fetches a consistent copy and opens
+// that instead.
+func ExampleListenSnapshots() {
+	dir, err := os.MkdirTemp("", "confrec-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	// The recorder's side.
+	path := filepath.Join(dir, "confrec.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer db.Close()
+	at := time.Date(2025, 3, 18, 2, 0, 0, 0, time.UTC)
+	if err := db.Append(context.Background(), "986512347", store.Frame{Time: at, Dir: store.In, Op: store.Text, Payload: []byte(`{"n":1}`)}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv, err := store.ListenSnapshots(db, store.SnapshotSocket(path), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx) }()
+	defer func() { stop(); <-served }() // before db.Close
+
+	// The reader's side: the file is locked, so ask the recorder for a copy.
+	if _, err := store.Open(path, &store.Options{ReadOnly: true, LockTimeout: -1}); !errors.Is(err, store.ErrLocked) {
+		fmt.Println("not locked:", err)
+		return
+	}
+	cp := filepath.Join(dir, "snapshot.db")
+	if err := store.FetchSnapshot(context.Background(), store.SnapshotSocket(path), cp); err != nil {
+		fmt.Println(err)
+		return
+	}
+	snap, err := store.Open(cp, &store.Options{ReadOnly: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer snap.Close()
+	m, err := snap.Meeting("986512347")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d frame, chain verified: %v\n", m.Frames, snap.Verify("986512347") == nil)
+	// Output:
+	// 1 frame, chain verified: true
 }

@@ -1,0 +1,428 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The snapshot protocol, version 1, over a unix socket: the client sends the
+// request line; the server answers "OK <size>\n" followed by exactly size
+// bytes of a bbolt file, then closes, or "ERR <message>\n".
+const snapshotRequest = "SNAPSHOT confrec/1"
+
+// Limits of the snapshot protocol, the same on both sides.
+const (
+	// SnapshotDialTimeout bounds how long FetchSnapshot waits to connect.
+	SnapshotDialTimeout = 5 * time.Second
+	// SnapshotStallTimeout ends a snapshot transfer, on either side, that
+	// makes no progress for this long: a stuck reader cannot keep the
+	// server's read transaction open, and a stuck server cannot hang a reader.
+	SnapshotStallTimeout = 15 * time.Second
+	// maxSnapshotLine bounds a request or answer line.
+	maxSnapshotLine = 512
+	// maxSocketPath is the longest unix socket path every platform takes
+	// (sun_path is 104 bytes on the BSDs and macOS, 108 on Linux, with its NUL).
+	maxSocketPath = 103
+	// socketTempReserve is what ServeSnapshots adds to the socket's directory
+	// for the private directory it binds in: "/.sock" and up to ten digits, "/s".
+	socketTempReserve = len("/.sock4294967295/s")
+)
+
+// WriteTo writes a consistent copy of the whole database to w: a bbolt file
+// as of the last committed transaction, which Open can open. Frames queued
+// but not yet committed are not in it. It implements io.WriterTo.
+//
+// The copy is made in one read transaction, held until w has taken every
+// byte. A read transaction does not stop commits, but a commit that must grow
+// the file's memory map waits for it, and so do the read transactions that
+// start after that commit: copy to something fast (a local file), not to a
+// slow network peer.
+func (db *DB) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	err := db.view(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("copy store %s: %w", db.path, err)
+	}
+	return n, nil
+}
+
+// SnapshotSocket returns the unix socket path on which a recorder of the
+// database at dbPath serves snapshots, computed the same way by the server
+// and its readers: the database's real path (symbolic links resolved, made
+// absolute) with ".sock" appended, beside the database. When that path is
+// too long for a unix socket, it is a name in os.TempDir() made from a hash
+// of the real path (confrec-<hash>.sock). Readers must see the same
+// os.TempDir() ($TMPDIR) as the recorder to find such a socket.
+func SnapshotSocket(dbPath string) string {
+	real, err := filepath.EvalSymlinks(dbPath)
+	if err != nil {
+		real = dbPath
+	}
+	if abs, err := filepath.Abs(real); err == nil {
+		real = abs
+	}
+	p := real + ".sock"
+	if len(p) <= maxSocketPath && len(filepath.Dir(p))+socketTempReserve <= maxSocketPath {
+		return p
+	}
+	sum := sha256.Sum256([]byte(real))
+	return filepath.Join(os.TempDir(), "confrec-"+hex.EncodeToString(sum[:12])+".sock")
+}
+
+// SnapshotServer serves consistent copies of a DB (see WriteTo) on a unix
+// socket, so that other processes can read a database that the DB holds
+// locked for writing. Create one with ListenSnapshots, then call Serve once;
+// a server that will not be served must be closed with Close.
+type SnapshotServer struct {
+	db     *DB
+	path   string
+	ln     *net.UnixListener
+	fi     fs.FileInfo // the socket as created, to remove only our own
+	logger *slog.Logger
+	once   sync.Once
+}
+
+// ListenSnapshots creates the snapshot socket for db at path, usually
+// SnapshotSocket(db.Path()), and returns a server listening on it: from then
+// on clients can connect, and their requests wait for Serve. The socket is
+// created mode 0600, owner only, and appears at path only once it has that
+// mode. A stale socket left at path by a process that died is replaced;
+// anything else at path (a live server, a file that is not a socket) is an
+// error. Per-connection failures go to logger (nil discards them), at debug
+// level.
+func ListenSnapshots(db *DB, path string, logger *slog.Logger) (*SnapshotServer, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ln, fi, err := listenSocket(path)
+	if err != nil {
+		return nil, fmt.Errorf("serve snapshots on %s: %w", path, err)
+	}
+	return &SnapshotServer{db: db, path: path, ln: ln, fi: fi, logger: logger}, nil
+}
+
+// ServeSnapshots is ListenSnapshots followed by Serve: it returns an error at
+// once when it cannot listen, else nil once ctx is done and the socket is
+// gone.
+func ServeSnapshots(ctx context.Context, db *DB, path string, logger *slog.Logger) error {
+	s, err := ListenSnapshots(db, path, logger)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx)
+}
+
+// Path returns the socket's path.
+func (s *SnapshotServer) Path() string { return s.path }
+
+// Serve answers snapshot requests until ctx is done, then closes the
+// listener, removes the socket, ends the transfers in flight, waits for their
+// goroutines and returns nil. It returns an error if the listener fails for
+// another reason (Close was called), after the same cleanup.
+//
+// Each transfer holds a read transaction of the DB (see WriteTo) for as long
+// as the client keeps taking bytes, at most SnapshotStallTimeout between
+// writes. Cancel ctx before closing the DB.
+func (s *SnapshotServer) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer s.Close()
+	for backoff := time.Duration(0); ; {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("serve snapshots on %s: %w", s.path, err)
+			}
+			// Out of file descriptors and the like: wait and try again.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.logger.Debug("snapshot accept failed", "socket", s.path, "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		backoff = 0
+		wg.Go(func() { serveSnapshot(ctx, s.db, conn, s.logger) })
+	}
+}
+
+// Close stops accepting connections and removes the socket, if it is still
+// the one ListenSnapshots made. It does not end transfers in flight: Serve
+// does, when its ctx is done. Additional calls do nothing.
+func (s *SnapshotServer) Close() error {
+	var err error
+	s.once.Do(func() {
+		err = s.ln.Close()
+		if now, serr := os.Lstat(s.path); serr == nil && os.SameFile(now, s.fi) {
+			if rerr := os.Remove(s.path); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+	})
+	return err
+}
+
+// listenSocket listens on a unix socket at path that only the owner can
+// use. It binds in a new private (0700) directory beside path, sets the
+// socket's mode to 0600, then renames it to path: whatever the umask, there
+// is no moment at which another user could connect.
+func listenSocket(path string) (*net.UnixListener, fs.FileInfo, error) {
+	if err := checkStaleSocket(path); err != nil {
+		return nil, nil, err
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".sock")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "s")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, nil, err
+	}
+	// The bound name is about to move: ServeSnapshots removes the socket itself.
+	ln.SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	return ln, fi, nil
+}
+
+// checkStaleSocket returns nil when path does not exist or is a socket that
+// nothing listens on (left by a process that died), which the rename in
+// listenSocket then replaces.
+func checkStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if fi.Mode().Type() != fs.ModeSocket {
+		return fmt.Errorf("%s exists and is not a socket: move it away", path)
+	}
+	conn, err := net.DialTimeout("unix", path, SnapshotDialTimeout)
+	if err == nil {
+		conn.Close()
+		return fmt.Errorf("another process already serves snapshots on %s", path)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("check the socket %s: %w", path, err)
+	}
+	return nil
+}
+
+// serveSnapshot answers one client and closes conn.
+func serveSnapshot(ctx context.Context, db *DB, conn net.Conn, logger *slog.Logger) {
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	start := time.Now()
+
+	conn.SetReadDeadline(start.Add(SnapshotStallTimeout))
+	line, err := bufio.NewReader(io.LimitReader(conn, maxSnapshotLine)).ReadString('\n')
+	if err != nil {
+		logger.Debug("snapshot request unread", "err", err)
+		return
+	}
+	if req := strings.TrimSuffix(line, "\n"); req != snapshotRequest {
+		fmt.Fprintf(conn, "ERR unknown request %q: this recorder speaks %q\n", oneLine(req), snapshotRequest)
+		logger.Debug("snapshot request refused", "request", oneLine(req))
+		return
+	}
+	w := &stallWriter{conn: conn}
+	var headerSent bool
+	var n, size int64
+	err = db.view(func(tx *bolt.Tx) error {
+		size = tx.Size()
+		if _, err := fmt.Fprintf(w, "OK %d\n", size); err != nil {
+			return err
+		}
+		headerSent = true
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	switch {
+	case err != nil && !headerSent:
+		fmt.Fprintf(w, "ERR %s\n", oneLine(err.Error()))
+		logger.Debug("snapshot failed", "err", err)
+	case err != nil:
+		logger.Debug("snapshot cut short", "bytes", n, "size", size, "err", err)
+	default:
+		logger.Debug("snapshot served", "bytes", n, "took", time.Since(start))
+	}
+}
+
+// oneLine keeps s on one protocol line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
+}
+
+// stallWriter fails a Write that makes no progress for SnapshotStallTimeout.
+type stallWriter struct{ conn net.Conn }
+
+func (w *stallWriter) Write(p []byte) (int, error) {
+	w.conn.SetWriteDeadline(time.Now().Add(SnapshotStallTimeout))
+	return w.conn.Write(p)
+}
+
+// stallReader fails a Read that waits more than SnapshotStallTimeout.
+type stallReader struct{ conn net.Conn }
+
+func (r *stallReader) Read(p []byte) (int, error) {
+	r.conn.SetReadDeadline(time.Now().Add(SnapshotStallTimeout))
+	return r.conn.Read(p)
+}
+
+// FetchSnapshot asks the server on socketPath (see ServeSnapshots) for a copy
+// of its database and writes it to dstPath, mode 0600: into a temporary file
+// beside dstPath, synced, then renamed, so dstPath never holds a partial copy.
+// The copy is checked to have exactly the size the server announced.
+//
+// It returns an error wrapping ErrNoSnapshotServer when nothing answers on
+// socketPath, and refuses a socket that belongs to another user. It never
+// hangs: connecting is bounded by SnapshotDialTimeout, every wait for data
+// by SnapshotStallTimeout, and cancelling ctx ends the transfer.
+func FetchSnapshot(ctx context.Context, socketPath, dstPath string) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("fetch snapshot from %s: %w", socketPath, err)
+		}
+	}()
+	fi, err := os.Lstat(socketPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: no socket", ErrNoSnapshotServer)
+	} else if err != nil {
+		return err
+	}
+	if fi.Mode().Type() != fs.ModeSocket {
+		return fmt.Errorf("%w: not a socket", ErrNoSnapshotServer)
+	}
+	if !ownedByMe(fi) {
+		return errors.New("the socket belongs to another user: refusing it")
+	}
+	d := net.Dialer{Timeout: SnapshotDialTimeout}
+	conn, err := d.DialContext(ctx, "unix", socketPath)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %v", ErrNoSnapshotServer, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	// After a cancel, report the cancel rather than the closed connection.
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+	}()
+
+	conn.SetWriteDeadline(time.Now().Add(SnapshotStallTimeout))
+	if _, err := io.WriteString(conn, snapshotRequest+"\n"); err != nil {
+		return fmt.Errorf("%w: %v", ErrNoSnapshotServer, err)
+	}
+	r := bufio.NewReader(&stallReader{conn: conn})
+	size, err := readSnapshotHeader(r)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(dstPath, func(f *os.File) error {
+		n, err := io.CopyN(f, r, size)
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("copy ended after %d of %d bytes: %w", n, size, io.ErrUnexpectedEOF)
+		} else if err != nil {
+			return fmt.Errorf("copy ended after %d of %d bytes: %w", n, size, err)
+		}
+		if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+			return fmt.Errorf("the server sent more than the %d bytes it announced", size)
+		}
+		return nil
+	})
+}
+
+// readSnapshotHeader reads the server's answer line and returns the size it
+// announces.
+func readSnapshotHeader(r *bufio.Reader) (int64, error) {
+	line, err := r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) || len(line) > maxSnapshotLine {
+		return 0, errors.New("the server's answer is not a snapshot")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: no answer: %v", ErrNoSnapshotServer, err)
+	}
+	s := strings.TrimSuffix(string(line), "\n")
+	if msg, ok := strings.CutPrefix(s, "ERR "); ok {
+		return 0, fmt.Errorf("the recorder could not copy the database: %s", msg)
+	}
+	v, ok := strings.CutPrefix(s, "OK ")
+	size, err := strconv.ParseInt(v, 10, 64)
+	if !ok || err != nil || size < 0 {
+		return 0, fmt.Errorf("the server's answer %.40q is not a snapshot", s)
+	}
+	return size, nil
+}
+
+// writeFileAtomic creates a temporary file (0600) beside path, lets fill
+// write it, syncs it and renames it to path. On error the temporary file is
+// removed and path is left as it was.
+func writeFileAtomic(path string, fill func(*os.File) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := fill(f); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
