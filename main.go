@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -24,7 +25,8 @@ func main() {
 	err := app.RunContext(ctx, normalizeArgs(app, os.Args))
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "confrec:", err)
+		// One line, also for joined errors (several meetings failing).
+		fmt.Fprintln(os.Stderr, "confrec:", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	os.Exit(exitCode(err))
 }
