@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -86,6 +88,7 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	stopServing := serveSnapshots(c, db, logger)
 	logger.Info("recording", "db", c.String(flgDB), "meetings", len(ids))
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
@@ -103,10 +106,36 @@ func runRecord(c *cli.Context) error {
 		})
 	}
 	wg.Wait()
+	stopServing()
 	if err := db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// serveSnapshots lets read commands (meetings, info, export, replay) read db
+// while this process holds it locked: it serves consistent copies on the
+// database's snapshot socket until the returned stop is called, which waits
+// for the server to end. Recording goes on without it if it cannot listen.
+func serveSnapshots(c *cli.Context, db *store.DB, logger *slog.Logger) (stop func()) {
+	srv, err := store.ListenSnapshots(db, store.SnapshotSocket(c.String(flgDB)), logger)
+	if err != nil {
+		logger.Warn("read commands cannot read this database until the recording ends", "err", err)
+		return func() {}
+	}
+	logger.Debug("serving snapshots to read commands", "socket", srv.Path())
+	// Not c.Context: reads keep working while a signal's shutdown drains.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Context))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(ctx); err != nil {
+			logger.Warn("snapshot server stopped", "err", err)
+		}
+	})
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // recordMeetings returns the meetings to record: the --conf-id values, or

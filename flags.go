@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -57,16 +60,55 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 	return nil, usagef("--%s %q: use text or json", flgLogFormat, c.String(flgLogFormat))
 }
 
-// openRead opens the database of --db for reading.
+// openRead opens the database of --db for reading. While a `confrec record`
+// holds the file locked, it reads a consistent copy that the recorder serves
+// on its snapshot socket instead: what was committed when the command started.
 func openRead(c *cli.Context) (*store.DB, error) {
-	db, err := store.Open(c.String(flgDB), &store.Options{ReadOnly: true})
+	path := c.String(flgDB)
+	// Do not wait for the lock: a recorder holds it for hours.
+	db, err := store.Open(path, &store.Options{ReadOnly: true, LockTimeout: -1})
+	if errors.Is(err, store.ErrLocked) {
+		db, err = openSnapshot(c.Context, path)
+		if errors.Is(err, store.ErrNoSnapshotServer) {
+			// No recorder answers: maybe a short-lived writer, worth the
+			// usual wait for its lock.
+			db, err = store.Open(path, &store.Options{ReadOnly: true})
+			if errors.Is(err, store.ErrLocked) {
+				return nil, fmt.Errorf("read %s: %w, which does not answer on %s (a `confrec record` older than this confrec?): wait for it to end, or stop it",
+					path, store.ErrLocked, store.SnapshotSocket(path))
+			}
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNoDatabase), errors.Is(err, store.ErrNotConfrec):
 		// The wrong file: say how to name the right one. Other errors
-		// (a busy or damaged database) already say what to do.
+		// (a damaged database) already say what to do.
 		return nil, fmt.Errorf("%w (set --db or CONFREC_DB to the database record wrote)", err)
 	case err != nil:
 		return nil, err
+	}
+	return db, nil
+}
+
+// openSnapshot fetches a copy of the database at path from the recorder that
+// holds it (store.FetchSnapshot) and opens the copy read-only. The copy goes
+// to a private temporary directory, removed as soon as the copy is open: the
+// open DB keeps the data until Close, and nothing is left behind even if
+// confrec is killed. Cancelling ctx (Ctrl-C) ends the transfer. The error
+// wraps store.ErrNoSnapshotServer when no recorder answers.
+func openSnapshot(ctx context.Context, path string) (*store.DB, error) {
+	dir, err := os.MkdirTemp("", "confrec-snapshot-")
+	if err != nil {
+		return nil, fmt.Errorf("read %s while it records: %w", path, err)
+	}
+	defer os.RemoveAll(dir)
+	cp := filepath.Join(dir, "snapshot.db")
+	if err := store.FetchSnapshot(ctx, store.SnapshotSocket(path), cp); err != nil {
+		return nil, fmt.Errorf("read %s while it records: %w", path, err)
+	}
+	db, err := store.Open(cp, &store.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read %s while it records: %w", path, err)
 	}
 	return db, nil
 }

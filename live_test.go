@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/store"
+)
+
+// TestReadWhileRecording: meetings, info, export and replay state work while
+// record writes the same database, from consistent snapshots served on the
+// socket beside it, without stopping the recording; each read shows at
+// least what an earlier read showed and a prefix of the meeting.
+func TestReadWhileRecording(t *testing.T) {
+	t.Parallel()
+	const id = "986512347"
+	// The sample meeting at real speed lasts ten minutes: it is still
+	// running while the reads run.
+	srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-basic.jsonl"), "--speed", "1")
+	db := filepath.Join(t.TempDir(), "rec.db")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := confrecCmd(ctx, t, recordEnv(), "--log-level", "debug", "--db", db, "record", "--conf-id", id, "--api-url", srv.URL)
+	cmd.Dir = t.TempDir()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var head strings.Builder
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		head.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), `msg="meeting title"`) { // connected, notifications arriving
+			break
+		}
+	}
+	// Keep draining the log so the recorder never blocks on it.
+	var tail strings.Builder
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		io.Copy(&tail, stderr)
+	}()
+	stopped := false
+	defer func() {
+		if !stopped {
+			cmd.Process.Kill()
+			<-drained
+			cmd.Wait()
+		}
+	}()
+
+	sock := store.SnapshotSocket(db)
+	if sock != db+".sock" {
+		t.Errorf("socket %s, want %s.sock", sock, db)
+	}
+	if !strings.Contains(head.String(), "serving snapshots to read commands") || !strings.Contains(head.String(), sock) {
+		t.Errorf("record's debug log does not name the socket %s:\n%s", sock, head.String())
+	}
+	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != fs.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket while recording: %v, %v; want a socket, mode 0600", fi, err)
+	}
+
+	// The readers put their copies in their own temporary directory, so we
+	// can see that they leave nothing behind.
+	readTmp := t.TempDir()
+	readEnv := []string{"TMPDIR=" + readTmp}
+	scenario := scenarioInFrames(t, testdata("scenario-basic.jsonl"))
+	seen := 0 // frames the latest read showed: later reads show at least as many
+	atLeast := func(what string, n int) {
+		t.Helper()
+		if n < seen {
+			t.Errorf("%s shows %d frames, an earlier read showed %d", what, n, seen)
+		}
+		seen = max(seen, n)
+	}
+
+	r := mustRun(t, readEnv, "--db", db, "meetings", "--format", "json")
+	var rows []struct {
+		ConfID   string `json:"conf_id"`
+		Frames   int    `json:"frames"`
+		Sessions int    `json:"sessions"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0].ConfID != id || rows[0].Sessions != 1 {
+		t.Fatalf("meetings while recording: %v\n%s", err, r.stdout)
+	}
+	atLeast("meetings", rows[0].Frames)
+
+	v := infoIn(t, readEnv, db, id)
+	if len(v.Sessions) != 1 || v.Sessions[0].Reason != "" {
+		t.Errorf("info while recording: sessions %+v, want one still open", v.Sessions)
+	}
+	atLeast("info", v.Frames)
+
+	recs := exportedIn(t, readEnv, db, id)
+	for i, rec := range recs {
+		if rec.Seq != uint64(i+1) {
+			t.Fatalf("export while recording: frame %d has seq %d", i, rec.Seq)
+		}
+	}
+	got := notifications(t, recs)
+	if len(got) > len(scenario) {
+		t.Fatalf("export while recording: %d notifications, the meeting has %d", len(got), len(scenario))
+	}
+	samePayloads(t, got, scenario[:len(got)])
+	atLeast("export frames", len(recs))
+
+	r = mustRun(t, readEnv, "--db", db, "replay", "state", id, "--at", "+1h")
+	if !strings.Contains(r.stdout, id) {
+		t.Errorf("replay state while recording does not name the meeting:\n%s", r.stdout)
+	}
+
+	// Several readers at once.
+	var wg sync.WaitGroup
+	counts := make([]int, 4)
+	for i := range counts {
+		wg.Go(func() { // t.Fatal is for the test's goroutine
+			r := run(t, readEnv, "--db", db, "info", id, "--format", "json")
+			var v infoJSON
+			if err := json.Unmarshal([]byte(r.stdout), &v); r.code != 0 || err != nil {
+				t.Errorf("a concurrent info: exit %d, %v\n%s", r.code, err, r.stderr)
+			}
+			counts[i] = v.Frames
+		})
+	}
+	wg.Wait()
+	for _, n := range counts {
+		if n < seen {
+			t.Errorf("a concurrent info shows %d frames, an earlier read showed %d", n, seen)
+		}
+	}
+	atLeast("a second meetings", meetingFrames(t, readEnv, db, id))
+
+	if entries, err := os.ReadDir(readTmp); err != nil || len(entries) != 0 {
+		t.Errorf("readers left in their temporary directory: %v %v", entries, err)
+	}
+
+	// The recording went on: stop it, it ends cleanly with everything.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	<-drained
+	stopped = true
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("record after SIGINT: %v\n%s%s", err, head.String(), tail.String())
+	}
+	if _, err := os.Lstat(sock); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("socket after record exited: %v, want gone", err)
+	}
+	if strings.Contains(tail.String(), "level=WARN") || strings.Contains(tail.String(), "level=ERROR") {
+		t.Errorf("record warned:\n%s", tail.String())
+	}
+	final := info(t, db, id)
+	if len(final.Sessions) != 1 || final.Sessions[0].Reason != "stopped" {
+		t.Errorf("sessions %+v, want one, stopped", final.Sessions)
+	}
+	atLeast("info after the recording", final.Frames)
+	all := notifications(t, exported(t, db, id))
+	if len(all) > len(scenario) {
+		t.Fatalf("%d notifications, the meeting has %d", len(all), len(scenario))
+	}
+	samePayloads(t, all, scenario[:len(all)])
+
+	sdb, err := store.Open(db, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	if err := sdb.Verify(id); err != nil {
+		t.Errorf("Verify after reads while recording: %v", err)
+	}
+}
+
+// TestReadLockedWithoutServer: a database locked by a process that serves no
+// snapshots (an older recorder) gives a clear error at once, not a hang.
+func TestReadLockedWithoutServer(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "rec.db")
+	holder, err := store.Open(db, nil) // this test process holds the lock, serving nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	r := run(t, nil, "--db", db, "meetings")
+	if r.code != 1 || !strings.Contains(r.stderr, "in use by another confrec process") ||
+		!strings.Contains(r.stderr, "does not answer on "+db+".sock") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("meetings on a database locked by an old recorder: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// infoIn is info with extra environment for the process.
+func infoIn(t *testing.T, env []string, db, id string) infoJSON {
+	t.Helper()
+	r := mustRun(t, env, "--db", db, "info", id, "--format", "json")
+	var v infoJSON
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("info --format json: %v\n%s", err, r.stdout)
+	}
+	return v
+}
+
+// exportedIn reads `confrec export frames CONFID` (JSON Lines on stdout),
+// with extra environment for the process.
+func exportedIn(t *testing.T, env []string, db, id string) []export.FrameRecord {
+	t.Helper()
+	r := mustRun(t, env, "--db", db, "export", "frames", id)
+	var recs []export.FrameRecord
+	for line := range strings.Lines(r.stdout) {
+		var rec export.FrameRecord
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("export line %.80q: %v", line, err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// meetingFrames returns the frames `meetings --format json` shows for id.
+func meetingFrames(t *testing.T, env []string, db, id string) int {
+	t.Helper()
+	r := mustRun(t, env, "--db", db, "meetings", "--format", "json")
+	var rows []struct {
+		ConfID string `json:"conf_id"`
+		Frames int    `json:"frames"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatalf("meetings --format json: %v\n%s", err, r.stdout)
+	}
+	for _, row := range rows {
+		if row.ConfID == id {
+			return row.Frames
+		}
+	}
+	t.Fatalf("meetings does not list %s:\n%s", id, r.stdout)
+	return 0
+}
