@@ -11,17 +11,25 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // TestMain lets the test binary stand in for the confrec binary: run with
 // CONFREC_TEST_MAIN=1 it is confrec, so the CLI is tested as a real process
 // with real flags, signals and exit codes.
+//
+// Otherwise it runs the tests and fails if a goroutine outlives them.
+// confrec's own goroutines run in the child processes, out of goleak's
+// sight (the packages check theirs), but the tests start some in this
+// process: httptest servers (the token sniffer, the TLS front), the
+// copiers of the children's pipes, the drain of replay serve's stdout.
 func TestMain(m *testing.M) {
 	if os.Getenv("CONFREC_TEST_MAIN") == "1" {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // result is what one confrec process did.
