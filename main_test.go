@@ -42,7 +42,9 @@ type result struct {
 func confrecCmd(ctx context.Context, t *testing.T, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "CONFREC_TEST_MAIN=1")
+	// A -race binary sleeps a second at exit (atexit_sleep_ms) unless told
+	// not to; the CLI tests start hundreds of processes.
+	cmd.Env = append(os.Environ(), "CONFREC_TEST_MAIN=1", "GORACE=atexit_sleep_ms=0")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
@@ -125,7 +127,9 @@ func startServeIn(t *testing.T, dir string, env []string, args ...string) *serve
 			return s
 		}
 	}
-	t.Fatalf("replay serve exited before listening: %v\nstderr:\n%s", lines.Err(), s.stderr)
+	scanErr := lines.Err()
+	cmd.Wait() // the process ended: its stderr is complete
+	t.Fatalf("replay serve exited before listening: %v\nstderr:\n%s", scanErr, s.stderr)
 	return nil
 }
 
