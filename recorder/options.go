@@ -89,6 +89,10 @@ type Options struct {
 	// closing it ourselves. Defaults to DefaultDestroyedGrace (10s); <=0
 	// means the default.
 	DestroyedGrace time.Duration
+
+	// minRenewGap is the shortest wait between two successful renewals of
+	// the control token; <=0 means minRenewGap (10s). Only tests set it.
+	minRenewGap time.Duration
 }
 
 // withDefaults returns a copy of o with defaults filled in, or an error
@@ -115,6 +119,9 @@ func (o *Options) withDefaults() (Options, error) {
 		c.Backoff.Max = DefaultBackoffMax
 	}
 	c.Backoff.Max = max(c.Backoff.Max, c.Backoff.Min)
+	if c.minRenewGap <= 0 {
+		c.minRenewGap = minRenewGap
+	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}

@@ -38,7 +38,10 @@ type peer struct {
 	mu sync.Mutex
 	// stall is the kind of token API request ("token", "keepalive" or
 	// "wstoken") whose first one gets no answer until the test ends.
-	stall      string
+	stall string
+	// expire, when set, gives the expireTime of a token handed out at now
+	// instead of now+lifetime.
+	expire     func(now time.Time) time.Time
 	requests   map[string]int // token API requests received by kind
 	statuses   []int          // statuses for the next ConfToken calls; 200 when empty
 	tokenCalls int            // ConfToken calls received
@@ -112,9 +115,18 @@ func (p *peer) confToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if auth := r.Header.Get("X-Conference-Authorization"); auth != "" {
-		p.keepAlive <- auth
+		select {
+		case p.keepAlive <- auth:
+		default: // a test that floods keep-alives must not block the service
+		}
 	}
-	exp := time.Now().Add(p.lifetime)
+	now := time.Now()
+	exp := now.Add(p.lifetime)
+	p.mu.Lock()
+	if p.expire != nil {
+		exp = p.expire(now)
+	}
+	p.mu.Unlock()
 	json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{
 		"token": peerToken, "wsURL": "ws://" + r.Host, "role": 1,
 		"expireTime": exp.UnixMilli(), "confTokenExpireTime": max(int64(p.lifetime/time.Second), 1),
@@ -356,7 +368,7 @@ func TestRecordKeepsTokenAlive(t *testing.T) {
 	var err error
 	go func() {
 		defer close(done)
-		res, err = recorder.Record(ctx, db, p.options(log))
+		res, err = recorder.Record(ctx, db, recorder.WithMinRenewGap(p.options(log), time.Millisecond))
 	}()
 	for range 2 {
 		select {
@@ -399,6 +411,7 @@ func TestRecordStalledTokenAPI(t *testing.T) {
 			log := newTestLog()
 			opts := p.options(log)
 			opts.RequestTimeout = 100 * time.Millisecond
+			opts = recorder.WithMinRenewGap(opts, time.Millisecond)
 
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
@@ -429,6 +442,75 @@ func TestRecordStalledTokenAPI(t *testing.T) {
 			}
 			if !strings.Contains(log.String(), "no answer within 100ms") {
 				t.Errorf("the timeout is not logged:\n%s", log.String())
+			}
+		})
+	}
+}
+
+func TestRecordKeepAlivePacing(t *testing.T) {
+	tests := []struct {
+		name   string
+		expire func(start time.Time) func(now time.Time) time.Time
+	}{
+		// A server clock an hour behind ours: every expireTime is past.
+		{"expire_time_in_the_past", func(time.Time) func(time.Time) time.Time {
+			return func(now time.Time) time.Time { return now.Add(-time.Hour) }
+		}},
+		// Keep-alives that do not extend the expiry, which is soon.
+		{"expire_time_not_extended", func(start time.Time) func(time.Time) time.Time {
+			return func(time.Time) time.Time { return start.Add(50 * time.Millisecond) }
+		}},
+	}
+	const heartbeats = 20
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const confID = "700200600"
+			answered := make(chan struct{})
+			p := newPeer(t, confID, func(ctx context.Context, n int, c *websocket.Conn) {
+				// Answers Subscribe and HeartBeats; after the last of them
+				// the test stops the recording.
+				count := 0
+				for {
+					_, b, err := c.Read(ctx)
+					if err != nil {
+						return
+					}
+					env, _ := confctl.DecodeEnvelope(b)
+					reply := confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS")
+					if env.Action == confctl.ActionHeartBeat {
+						reply = confctl.NewHeartBeatReply(env.Sequence)
+						if count++; count == heartbeats {
+							close(answered)
+						}
+					}
+					if c.Write(ctx, websocket.MessageText, reply) != nil {
+						return
+					}
+				}
+			})
+			p.mu.Lock()
+			p.expire = tt.expire(time.Now())
+			p.mu.Unlock()
+			db, _ := openDB(t)
+			log := newTestLog()
+			opts := p.options(log)
+			opts.Heartbeat = 10 * time.Millisecond
+
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go func() {
+				select {
+				case <-answered:
+				case <-ctx.Done():
+				}
+				cancel()
+			}()
+			res, err := recorder.Record(ctx, db, opts)
+			if err != nil || res.Ended != recorder.Stopped || res.Sessions != 1 {
+				t.Fatalf("Record = %+v, %v; want Stopped after 1 session", res, err)
+			}
+			if n := p.count("keepalive"); n > 2 {
+				t.Errorf("%d keep-alives while %d heartbeats were answered, want at most 2", n, heartbeats)
 			}
 		})
 	}

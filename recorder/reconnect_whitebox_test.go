@@ -66,3 +66,30 @@ func TestRetryable(t *testing.T) {
 		}
 	}
 }
+
+func TestRenewAt(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		expireAt time.Time
+		lifetime time.Duration
+		minGap   time.Duration
+		want     time.Time
+	}{
+		{"margin_is_a_quarter_of_the_lifetime", now.Add(8 * time.Minute), 8 * time.Minute, minRenewGap, now.Add(6 * time.Minute)},
+		{"margin_is_at_most_5m", now.Add(time.Hour), time.Hour, minRenewGap, now.Add(55 * time.Minute)},
+		{"past_expiry_counts_from_now", now.Add(-time.Hour), 30 * time.Minute, minRenewGap, now.Add(25 * time.Minute)},
+		{"expiry_bounded_by_the_lifetime", now.Add(10 * time.Hour), 30 * time.Minute, minRenewGap, now.Add(25 * time.Minute)},
+		{"not_extended_waits_the_margin", now.Add(time.Minute), 30 * time.Minute, minRenewGap, now.Add(5 * time.Minute)},
+		{"short_lifetime_waits_the_min_gap", now.Add(time.Second), 2 * time.Second, minRenewGap, now.Add(minRenewGap)},
+		{"no_lifetime_means_the_default", time.Time{}, 0, minRenewGap, now.Add(confctl.DefaultTokenLifetime - maxRenewMargin)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := renewAt(confctl.ConfToken{ExpireAt: tt.expireAt, Lifetime: tt.lifetime}, now, tt.minGap)
+			if !got.Equal(tt.want) {
+				t.Errorf("renewAt = now%+v, want now%+v", got.Sub(now), tt.want.Sub(now))
+			}
+		})
+	}
+}

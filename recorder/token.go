@@ -16,6 +16,10 @@ import (
 // token is renewed.
 const maxRenewMargin = 5 * time.Minute
 
+// minRenewGap is the shortest wait between a successful renewal of the
+// meeting-control token and the next.
+const minRenewGap = 10 * time.Second
+
 // tokenKeeper holds the meeting-control token of the token flow and keeps it
 // alive. Calls to renew are serialized, so the refresher goroutine and a
 // reconnect never race two keep-alives; every token API call is bounded by
@@ -31,9 +35,11 @@ type tokenKeeper struct {
 	log      *slog.Logger
 
 	turn    chan struct{} // capacity 1: held by the renew in progress
-	mu      sync.Mutex    // guards cur and have; never held during a call
+	minGap  time.Duration // the shortest wait after a successful renewal
+	mu      sync.Mutex    // guards cur, have and dueAt; never held during a call
 	cur     confctl.ConfToken
 	have    bool
+	dueAt   time.Time     // when to renew cur
 	changed chan struct{} // capacity 1: a new token is in cur
 }
 
@@ -43,6 +49,7 @@ func newTokenKeeper(o *Options, red *confctl.Redactor) *tokenKeeper {
 		confID:   o.ConfID,
 		password: o.Password,
 		timeout:  o.RequestTimeout,
+		minGap:   o.minRenewGap,
 		red:      red,
 		log:      o.Logger,
 		turn:     make(chan struct{}, 1),
@@ -87,6 +94,7 @@ func (k *tokenKeeper) renew(ctx context.Context) (confctl.ConfToken, error) {
 	k.red.Add(t.TmpWSToken.Reveal())
 	k.mu.Lock()
 	k.cur, k.have = t, true
+	k.dueAt = renewAt(t, time.Now(), k.minGap)
 	k.mu.Unlock()
 	select {
 	case k.changed <- struct{}{}:
@@ -129,19 +137,42 @@ func (k *tokenKeeper) current() (confctl.ConfToken, bool) {
 	return k.cur, k.have
 }
 
-// renewAt returns when t should be renewed: at its expiry minus
-// min(5m, lifetime/4).
-func renewAt(t confctl.ConfToken) time.Time {
-	margin := maxRenewMargin
-	if t.Lifetime > 0 {
-		margin = min(margin, t.Lifetime/4)
+// due returns when the token should next be renewed, and false when there
+// is no token yet.
+func (k *tokenKeeper) due() (time.Time, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.dueAt, k.have
+}
+
+// renewAt returns when t, obtained or kept alive at now, should be
+// renewed: margin = min(lifetime/4, 5m) before it expires, but never sooner
+// than max(margin, minGap) after now, so that a keep-alive that does not
+// extend the expiry cannot make the next one come at once. The expiry is
+// the server's expireTime bounded by now+lifetime, and now+lifetime when the
+// server's is already past by the local clock (a skewed clock, or a server
+// that does not extend it).
+func renewAt(t confctl.ConfToken, now time.Time, minGap time.Duration) time.Time {
+	life := t.Lifetime
+	if life <= 0 {
+		life = confctl.DefaultTokenLifetime
 	}
-	return t.ExpireAt.Add(-margin)
+	margin := min(maxRenewMargin, life/4)
+	exp := now.Add(life)
+	if t.ExpireAt.After(now) && t.ExpireAt.Before(exp) {
+		exp = t.ExpireAt
+	}
+	at, floor := exp.Add(-margin), now.Add(max(margin, minGap))
+	if at.Before(floor) {
+		return floor
+	}
+	return at
 }
 
 // refresh keeps the token alive until ctx is done: it renews it shortly
 // before it expires (see renewAt), retrying failures with backoff. It never
-// waits less than bo.min between calls. It stops, logging why, when the
+// waits less than bo.min between calls, nor less than the gap renewAt
+// enforces after a successful renewal (its own or a reconnect's). It stops, logging why, when the
 // server says the meeting is over or refuses the keep-alive for good; the
 // next reconnect then meets the same answer and ends the recording.
 func (k *tokenKeeper) refresh(ctx context.Context, bo backoff) {
@@ -150,8 +181,8 @@ func (k *tokenKeeper) refresh(ctx context.Context, bo backoff) {
 	for {
 		var fire <-chan time.Time // nil: no token yet, wait for the first
 		if !retrying {
-			if t, ok := k.current(); ok {
-				d = max(time.Until(renewAt(t)), bo.min)
+			if due, ok := k.due(); ok {
+				d = max(time.Until(due), bo.min)
 			} else {
 				d = -1
 			}
