@@ -2,7 +2,9 @@ package recorder
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptrace"
 	"strings"
 	"sync"
@@ -46,7 +48,12 @@ func (e *dialError) Unwrap() error { return e.err }
 // single-use WebSocket token.
 func (r *recorder) connect(ctx context.Context) (*link, error) {
 	if r.o.direct() {
-		return r.dial(ctx, r.o.WSURL, r.o.ConfToken)
+		l, err := r.dial(ctx, r.o.WSURL, r.o.ConfToken)
+		var de *dialError
+		if errors.As(err, &de) && (de.status == http.StatusUnauthorized || de.status == http.StatusForbidden) {
+			return nil, fmt.Errorf("%w: %w", ErrTmpTokenRefused, err)
+		}
+		return l, err
 	}
 	t, err := r.tokens.renew(ctx)
 	if err != nil {

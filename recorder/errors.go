@@ -45,11 +45,19 @@ func (e *notRunningError) Error() string {
 
 func (e *notRunningError) Unwrap() []error { return []error{ErrNotRunning, e.err} }
 
-// Errors returned when a recording ends early.
+// Errors returned when a recording ends early, or in direct mode cannot
+// start.
 var (
 	// ErrCannotReconnect is returned by Record in direct mode (Options.WSURL)
 	// when the connection ends before the meeting does: the connect URL's
 	// tmpToken is single-use, so there is no way back in. Everything
 	// received before the drop is durable when it is returned.
 	ErrCannotReconnect = errors.New("connection dropped and --ws-url gives no way to reconnect: use the token flow (--password-file) to reconnect")
+
+	// ErrTmpTokenRefused is returned by Record in direct mode when the
+	// WebSocket handshake is refused with HTTP 401 or 403: the connect
+	// URL's tmpToken is single-use and valid for 60 seconds, so it was
+	// most likely used or expired. The wrapped error gives the handshake's
+	// answer, with the token redacted.
+	ErrTmpTokenRefused = errors.New("the server refused the connect URL's tmpToken, which is single-use and valid for 60 s: copy a fresh connect URL, or use the token flow (--password-file)")
 )

@@ -570,3 +570,38 @@ func TestRecordDirectDialErrorIsRedacted(t *testing.T) {
 		t.Errorf("error does not show the redacted URL: %v", err)
 	}
 }
+
+func TestRecordDirectTmpTokenRefused(t *testing.T) {
+	const tmp = "tmp-token-already-used"
+	tests := []struct {
+		status  int
+		refused bool
+	}{{401, true}, {403, true}, {404, false}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+			}))
+			defer srv.Close()
+			db, _ := openDB(t)
+			log := newTestLog()
+
+			_, err := recorder.Record(t.Context(), db, recorder.Options{
+				WSURL:  "ws://" + srv.Listener.Addr().String() + confctl.ConnectPath + "?confID=700200700&tmpToken=" + tmp,
+				Logger: log.logger(), HTTPClient: srv.Client(),
+			})
+			if err == nil {
+				t.Fatal("Record succeeded with a refused handshake")
+			}
+			if errors.Is(err, recorder.ErrTmpTokenRefused) != tt.refused {
+				t.Errorf("Record error = %v, want ErrTmpTokenRefused: %v", err, tt.refused)
+			}
+			if tt.refused && !strings.Contains(err.Error(), "single-use and valid for 60 s: copy a fresh connect URL") {
+				t.Errorf("Record error = %v, want the advice", err)
+			}
+			if strings.Contains(err.Error(), tmp) || strings.Contains(log.String(), tmp) {
+				t.Errorf("error or logs hold the tmpToken: %v", err)
+			}
+		})
+	}
+}
