@@ -1,6 +1,7 @@
 // Package recorder records the meeting-control WebSocket of one Huawei Cloud
-// Meeting into a store.DB: every frame received, byte for byte, and every
-// frame sent, until the meeting ends or the caller stops it.
+// Meeting into a store.DB: every frame received, byte for byte but for the
+// secrets it redacts (see Caveats), and every frame sent, until the meeting
+// ends or the caller stops it.
 //
 // # Basics
 //
@@ -33,30 +34,38 @@
 // Secrets never reach the store, the logs or an error text: the stored
 // Subscribe has its control token replaced by a confctl.Redactor marker,
 // connect URLs are stored with tmpToken blanked, and every error passes
-// through the Redactor. Received frames are stored as received, even when
-// they do not parse, with one exception that wins over keeping raw bytes:
+// through the Redactor.
+//
+// Received frames are stored as received, even when they do not parse, with
+// one exception, where keeping secrets out wins over keeping raw bytes:
 // every secret the recorder knows (the host password, the control tokens
 // and the WebSocket tokens, plain or base64) is replaced by a Redactor
 // marker "[redacted:<hash>]" before the frame is stored. The server does
 // send some: ConfBasicInfoNotify lists the meeting's passwords ("pwds"),
 // the host password among them. Such a frame is no longer byte for byte
-// what the server sent; how many there were is kept in the meeting's
-// LabelRedactedFrames label, and each is logged with its action. A short
-// password (4 bytes or more; shorter ones are never matched) may also
-// match ordinary text, which is then redacted too. The recorder peeks at
-// the stored (redacted) frames to see heartbeat echoes, the meeting title
-// (stored as the meeting's "title" label) and the "Destroyed" state that
-// ends the meeting.
+// what the server sent. Each one is logged ("secret redacted from a
+// received frame", with its action, never the secret) and counted in the
+// meeting's LabelRedactedFrames label, over all recordings of the meeting.
+// A secret is matched wherever it occurs, so a short password (the
+// Redactor ignores those under 4 bytes) may also blank ordinary text equal
+// to it. The recorder peeks at the stored, redacted frames to see heartbeat
+// echoes, the meeting title (stored as the meeting's "title" label) and the
+// "Destroyed" state that ends the meeting.
 //
 // A message larger than Options.MaxFrame cannot be stored: the connection is
 // closed with 1009 and the session ends as "frame-too-large" (then Record
 // reconnects). A HeartBeat still unanswered when the next is due means the
 // connection is half-open; it is dropped and, in the token flow, reopened.
 //
-// Stopping closes with the WebSocket close handshake. The server's answer is
-// recorded as an In Close frame when the read loop reads it; if the
-// handshake itself reads it (coder/websocket's Close), that answer and any
-// message arriving in the same instant are not stored.
+// Stopping (cancelling the context), and closing a connection ourselves
+// DestroyedGrace after "Destroyed", use the WebSocket close handshake:
+// our Close frame is recorded and sent, then coder/websocket's Close waits
+// up to 5 seconds for the server's. While it waits it may read the
+// connection itself, and then it discards every data message that arrives
+// during the handshake, and the server's Close frame too: at most those few
+// seconds after our Close frame can be lost. When the read loop reads them
+// instead, they are stored as usual (the server's answer as an In Close
+// frame). After "Destroyed" the meeting is over, so little is sent then.
 //
 // Record owns every goroutine it starts (the token refresher, and per
 // connection the heartbeat and the closer) and returns only after they have
