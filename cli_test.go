@@ -607,3 +607,34 @@ func TestTableCellsKeepTheirShape(t *testing.T) {
 		t.Errorf("JSON title %q, want it exact", title)
 	}
 }
+
+// TestServePassword: with --password the stand-in refuses a wrong host
+// password with the service's error shape, and record says so (exit 1)
+// without the password in its output.
+func TestServePassword(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, nil, "--scenario", testdata("scenario-short.jsonl"), "--speed", "0", "--password", testPassword)
+	resp, err := http.Get(srv.URL + "/v1/mmc/control/conferences/token?conferenceID=555000111")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Code string `json:"error_code"`
+		Msg  string `json:"error_msg"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || body.Code == "" || body.Msg == "" {
+		t.Errorf("no password: HTTP %d %+v, want 401 with error_code and error_msg", resp.StatusCode, body)
+	}
+	db := filepath.Join(t.TempDir(), "rec.db")
+	wrong := "not-the-" + testPassword
+	r := run(t, []string{"CONFREC_HOST_PASSWORD=" + wrong}, "--db", db, "record", "--conf-id", "555000111", "--api-url", srv.URL)
+	if r.code != 1 || !strings.Contains(r.stderr, "refused the host password") {
+		t.Errorf("wrong password: exit %d, %q", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, wrong) || strings.Contains(r.stderr, testPassword) {
+		t.Error("record's output holds a password")
+	}
+	mustRun(t, recordEnv(), "--db", db, "record", "--conf-id", "555000111", "--api-url", srv.URL)
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/confrec/confrec/confctl"
 	"github.com/confrec/confrec/replay"
 )
 
@@ -14,6 +15,7 @@ const (
 	flgScenario = "scenario"
 	flgListen   = "listen"
 	flgSpeed    = "speed"
+	flgPassword = "password"
 )
 
 func replayCommand() *cli.Command {
@@ -50,6 +52,7 @@ SIGINT or SIGTERM.`,
 			&cli.StringFlag{Name: flgListen, Value: "127.0.0.1:0", Usage: "listen on `ADDR` (port 0: any free port)"},
 			&cli.Float64Flag{Name: flgSpeed, Value: 1, Usage: "play `N` times faster than recorded (0: as fast as possible)"},
 			&cli.StringFlag{Name: flgPasswordFile, Usage: "require the host password in `FILE` (else $CONFREC_REPLAY_PASSWORD; none: accept any)"},
+			&cli.StringFlag{Name: flgPassword, Usage: "require the host password `PW` (a test stand-in's: a flag value shows in ps, prefer --password-file)"},
 		},
 		OnUsageError: onUsageError,
 		Action:       runReplayServe,
@@ -68,8 +71,12 @@ func runReplayServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := &replay.ServerOptions{Addr: c.String(flgListen), Speed: c.Float64(flgSpeed), Logger: logger}
-	if c.String(flgPasswordFile) != "" || os.Getenv("CONFREC_REPLAY_PASSWORD") != "" {
+	opts := &replay.ServerOptions{Addr: c.String(flgListen), Speed: c.Float64(flgSpeed), Logger: logger,
+		Password: confctl.Secret(c.String(flgPassword))}
+	if c.String(flgPassword) != "" && c.String(flgPasswordFile) != "" {
+		return usagef("give --%s or --%s, not both", flgPassword, flgPasswordFile)
+	}
+	if opts.Password == "" && (c.String(flgPasswordFile) != "" || os.Getenv("CONFREC_REPLAY_PASSWORD") != "") {
 		pw, err := readSecretFile(c.String(flgPasswordFile), "CONFREC_REPLAY_PASSWORD")
 		if err != nil {
 			return err
