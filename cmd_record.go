@@ -107,7 +107,9 @@ func runRecord(c *cli.Context) error {
 	}
 	wg.Wait()
 	stopServing()
-	if err := db.Close(); err != nil {
+	// Close returns the writer's error too, which a recording already
+	// reported: add it only when nothing else failed.
+	if err := db.Close(); err != nil && errors.Join(errs...) == nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)

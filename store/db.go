@@ -126,6 +126,10 @@ func Open(path string, opts *Options) (*DB, error) {
 	}
 	bdb, err := openBolt(path, bo)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == path {
+			err = pe.Err // the path is named once, below
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db := &DB{path: path, opts: o, bolt: bdb, done: make(chan struct{})}
