@@ -14,9 +14,14 @@ import (
 // service disagree on types (numbers sent as strings and back), so every
 // scalar is read leniently and anything unusable becomes the zero value.
 
-// lenientString interprets raw as text: the value of a JSON string, or the
-// literal text of a JSON number. Anything else yields "", false.
-func lenientString(raw json.RawMessage) (string, bool) {
+// lenientString is LenientString; the short name reads better in this package.
+func lenientString(raw json.RawMessage) (string, bool) { return LenientString(raw) }
+
+// LenientString interprets one JSON value as text, as the service's values
+// need (numbers and strings swap places between the documentation and the
+// wire): the value of a JSON string, or the literal text of a JSON number.
+// Anything else yields "", false.
+func LenientString(raw json.RawMessage) (string, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return "", false
@@ -53,6 +58,13 @@ func lenientInt64(raw json.RawMessage) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
+	return ParseInt(s)
+}
+
+// ParseInt reads text from the service as an integer: decimal digits, or a
+// number with a fraction or exponent (truncated). Surrounding space is
+// ignored. Out-of-range values and non-numbers yield 0, false.
+func ParseInt(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, true

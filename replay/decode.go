@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/confrec/confrec/confctl"
 )
 
 // This file decodes the fields of a notification that the fold needs.
@@ -190,56 +192,25 @@ func lenientMap(raw json.RawMessage) map[string]string {
 	return out
 }
 
-// lenientString reads a scalar as text: a string's value, a number's
-// literal text, true and false as "1" and "0". Anything else (null,
-// objects, arrays, absent) gives "", false.
+// lenientString reads a scalar as text, as confctl.LenientString does, and
+// also true and false as "1" and "0" (flags sent as booleans).
 func lenientString(raw json.RawMessage) (string, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "", false
-	}
-	switch c := raw[0]; {
-	case c == '"':
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
-	case c == '-' || ('0' <= c && c <= '9'):
-		if !json.Valid(raw) {
-			return "", false
-		}
-		return string(raw), true
-	case string(raw) == "true":
+	switch string(bytes.TrimSpace(raw)) {
+	case "true":
 		return "1", true
-	case string(raw) == "false":
+	case "false":
 		return "0", true
 	}
-	return "", false
+	return confctl.LenientString(raw)
 }
 
-// lenientInt reads a scalar as an integer (see parseInt).
+// lenientInt reads a scalar as an integer (see confctl.ParseInt).
 func lenientInt(raw json.RawMessage) (int64, bool) {
 	s, ok := lenientString(raw)
 	if !ok {
 		return 0, false
 	}
-	return parseInt(s)
-}
-
-// parseInt reads s as an integer: decimal digits, or a number with a
-// fraction or exponent (truncated). Out-of-range and non-numbers give
-// 0, false.
-func parseInt(s string) (int64, bool) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, true
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || f < math.MinInt64 || f >= math.MaxInt64 {
-		return 0, false
-	}
-	return int64(f), true
+	return confctl.ParseInt(s)
 }
 
 // flag reads a "0"/"1" attribute: true for a non-zero number or "true"

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/confrec/confrec/confctl"
 )
 
 // This file folds the notifications about people: ParticipantsNotify,
@@ -19,7 +21,7 @@ func sortByPID[T any](s []T, pid func(*T) string) {
 // roleOf derives a role from the ROLE and IS_COHOST attributes: host
 // (ROLE "1"), co-host (IS_COHOST "1"), audience (ROLE "2"), participant.
 func roleOf(role, cohost string) string {
-	n, _ := parseInt(role)
+	n, _ := confctl.ParseInt(role)
 	switch {
 	case n == 1:
 		return RoleHost
@@ -40,7 +42,7 @@ func (p *participant) derive() {
 	p.Camera = flag(a["CAMERASTATE"])
 	p.Hand = flag(a["HAND"])
 	p.Sharing = flag(a["SHARE"])
-	state, _ := parseInt(a["STATE"])
+	state, _ := confctl.ParseInt(a["STATE"])
 	p.Calling = state == 1
 	p.ClientType = a["CLIENT_LOGIN_TYPE"]
 	if p.ClientType == "" {
@@ -65,7 +67,7 @@ func (p *participant) set(k, v string) (role bool) {
 	case "SHARE":
 		p.Sharing = flag(v)
 	case "STATE":
-		state, _ := parseInt(v)
+		state, _ := confctl.ParseInt(v)
 		p.Calling = state == 1
 	case "CLIENT_LOGIN_TYPE", "CLICENT_LOGIN_TYPE":
 		p.ClientType = p.Attrs["CLIENT_LOGIN_TYPE"]
