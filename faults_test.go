@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -138,34 +136,6 @@ func prefixOf(t *testing.T, got []storedFrame, want []genFrame) {
 	}
 }
 
-// logWatch is a process's stderr: it keeps everything and closes seen when
-// a line holding want is written.
-type logWatch struct {
-	want string
-	seen chan struct{}
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	once sync.Once
-}
-
-func newLogWatch(want string) *logWatch { return &logWatch{want: want, seen: make(chan struct{})} }
-
-func (w *logWatch) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if bytes.Contains(w.buf.Bytes(), []byte(w.want)) {
-		w.once.Do(func() { close(w.seen) })
-	}
-	return len(p), nil
-}
-
-func (w *logWatch) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
 // TestKill9: `record` is killed with SIGKILL at a random moment of a
 // steady stream of frames, again and again, into one database. After each
 // kill the database opens, every meeting's hash chain verifies, and what
@@ -216,32 +186,14 @@ func TestKill9(t *testing.T) {
 
 		ok := t.Run(fmt.Sprintf("round%02d", round), func(t *testing.T) {
 			srv := startServe(t, serveEnv(), "--scenario", writeScenario(t, confID, frames, false), "--speed", "1")
-			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-			defer cancel()
-			cmd := confrecCmd(ctx, t, recordEnv(), "--db", db, "record", "--conf-id", confID, "--api-url", srv.URL,
+			rec := startRecord(t, recordEnv(), "msg=connected", "--db", db, "record", "--conf-id", confID, "--api-url", srv.URL,
 				"--flush-interval", flushEach.String())
-			cmd.Dir = t.TempDir()
-			logs := newLogWatch("msg=connected")
-			cmd.Stderr = logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case <-logs.seen:
-			case <-ctx.Done():
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("record did not connect:\n%s", logs)
-			}
 			connected := time.Now()
 			time.Sleep(delay) // the random moment is the point of the test
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
 			killed := time.Now()
-			err := cmd.Wait()
-			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-				t.Fatalf("record ended before the kill (%v):\n%s", err, logs)
+			err := rec.stop(syscall.SIGKILL)
+			if ws, ok := rec.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("record ended before the kill (%v):\n%s", err, rec.logs)
 			}
 
 			all, m := storedNotifications(t, db, confID)
@@ -329,22 +281,13 @@ func limitedRun(t *testing.T, limit int64, env []string, args ...string) result 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	sh := append([]string{"-c", fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, limit/512), os.Args[0]}, args...)
-	cmd := exec.CommandContext(ctx, "/bin/sh", sh...)
-	cmd.Env = append(append(os.Environ(), "CONFREC_TEST_MAIN=1"), env...)
+	cmd := confrecCmd(ctx, t, env, args...)
+	cmd.Path = "/bin/sh"
+	cmd.Args = append([]string{"/bin/sh", "-c", fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, limit/512), os.Args[0]}, args...)
 	cmd.Dir = t.TempDir()
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	r := runCmd(t, cmd)
 	if ctx.Err() != nil {
-		t.Fatalf("confrec %s under ulimit -f did not end within a minute:\n%s", strings.Join(args, " "), stderr.String())
-	}
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
+		t.Fatalf("confrec %s under ulimit -f did not end within a minute:\n%s", strings.Join(args, " "), r.stderr)
 	}
 	return r
 }

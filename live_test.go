@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/confrec/confrec/export"
 	"github.com/confrec/confrec/store"
@@ -29,47 +25,17 @@ func TestReadWhileRecording(t *testing.T) {
 	// running while the reads run.
 	srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-basic.jsonl"), "--speed", "1")
 	db := filepath.Join(t.TempDir(), "rec.db")
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := confrecCmd(ctx, t, recordEnv(), "--log-level", "debug", "--db", db, "record", "--conf-id", id, "--api-url", srv.URL)
-	cmd.Dir = t.TempDir()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var head strings.Builder
-	lines := bufio.NewScanner(stderr)
-	for lines.Scan() {
-		head.WriteString(lines.Text() + "\n")
-		if strings.Contains(lines.Text(), `msg="meeting title"`) { // connected, notifications arriving
-			break
-		}
-	}
-	// Keep draining the log so the recorder never blocks on it.
-	var tail strings.Builder
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		io.Copy(&tail, stderr)
-	}()
-	stopped := false
-	defer func() {
-		if !stopped {
-			cmd.Process.Kill()
-			<-drained
-			cmd.Wait()
-		}
-	}()
+	// Once the title is logged, the recorder is connected and
+	// notifications are arriving.
+	rec := startRecord(t, recordEnv(), `msg="meeting title"`, "--log-level", "debug", "--db", db, "record", "--conf-id", id, "--api-url", srv.URL)
+	head := rec.logs.String()
 
 	sock := store.SnapshotSocket(db)
 	if sock != db+".sock" {
 		t.Errorf("socket %s, want %s.sock", sock, db)
 	}
-	if !strings.Contains(head.String(), "serving snapshots to read commands") || !strings.Contains(head.String(), sock) {
-		t.Errorf("record's debug log does not name the socket %s:\n%s", sock, head.String())
+	if !strings.Contains(head, "serving snapshots to read commands") || !strings.Contains(head, sock) {
+		t.Errorf("record's debug log does not name the socket %s:\n%s", sock, head)
 	}
 	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != fs.ModeSocket || fi.Mode().Perm() != 0o600 {
 		t.Errorf("socket while recording: %v, %v; want a socket, mode 0600", fi, err)
@@ -150,19 +116,15 @@ func TestReadWhileRecording(t *testing.T) {
 	}
 
 	// The recording went on: stop it, it ends cleanly with everything.
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
+	if err := rec.stop(os.Interrupt); err != nil {
+		t.Fatalf("record after SIGINT: %v\n%s", err, rec.logs)
 	}
-	<-drained
-	stopped = true
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("record after SIGINT: %v\n%s%s", err, head.String(), tail.String())
-	}
+	tail := strings.TrimPrefix(rec.logs.String(), head)
 	if _, err := os.Lstat(sock); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("socket after record exited: %v, want gone", err)
 	}
-	if strings.Contains(tail.String(), "level=WARN") || strings.Contains(tail.String(), "level=ERROR") {
-		t.Errorf("record warned:\n%s", tail.String())
+	if strings.Contains(tail, "level=WARN") || strings.Contains(tail, "level=ERROR") {
+		t.Errorf("record warned:\n%s", tail)
 	}
 	final := info(t, db, id)
 	if len(final.Sessions) != 1 || final.Sessions[0].Reason != "stopped" {

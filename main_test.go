@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,6 +64,13 @@ func runIn(t *testing.T, dir string, env []string, args ...string) result {
 	defer cancel()
 	cmd := confrecCmd(ctx, t, env, args...)
 	cmd.Dir = dir
+	return runCmd(t, cmd)
+}
+
+// runCmd runs a command prepared by confrecCmd to completion and returns
+// what it printed and its exit code.
+func runCmd(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -70,7 +78,7 @@ func runIn(t *testing.T, dir string, env []string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("confrec %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("%s: %v", strings.Join(cmd.Args, " "), err)
 	}
 	return r
 }
@@ -141,4 +149,75 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// logWatch is a process's stderr: it keeps everything and closes seen when
+// a line holding want is written.
+type logWatch struct {
+	want string
+	seen chan struct{}
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	once sync.Once
+}
+
+func newLogWatch(want string) *logWatch { return &logWatch{want: want, seen: make(chan struct{})} }
+
+func (w *logWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if bytes.Contains(w.buf.Bytes(), []byte(w.want)) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *logWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// recording is a `confrec record` process started by startRecord.
+type recording struct {
+	cmd  *exec.Cmd
+	logs *logWatch
+}
+
+// startRecord starts `confrec record` (args are the whole command line,
+// global flags included) and returns once its log holds want. The process
+// is killed and waited for at cleanup if the test has not ended it.
+func startRecord(t *testing.T, env []string, want string, args ...string) *recording {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	cmd := confrecCmd(ctx, t, env, args...)
+	cmd.Dir = t.TempDir()
+	r := &recording{cmd: cmd, logs: newLogWatch(want)}
+	cmd.Stderr = r.logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		cancel()
+	})
+	select {
+	case <-r.logs.seen:
+	case <-ctx.Done():
+		t.Fatalf("record never logged %q:\n%s", want, r.logs)
+	}
+	return r
+}
+
+// stop sends sig to the recording and waits for it to exit.
+func (r *recording) stop(sig os.Signal) error {
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	return r.cmd.Wait()
 }

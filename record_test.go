@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/pem"
 	"io"
 	"log"
@@ -13,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestRecordSignals: SIGINT or SIGTERM stops a recording: the connection is
@@ -28,25 +25,8 @@ func TestRecordSignals(t *testing.T) {
 			// running when the signal comes.
 			srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-basic.jsonl"), "--speed", "1")
 			db := filepath.Join(t.TempDir(), "rec.db")
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-			defer cancel()
-			cmd := confrecCmd(ctx, t, recordEnv(), "--db", db, "record", "--conf-id", "986512347", "--api-url", srv.URL)
-			cmd.Dir = t.TempDir()
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var log strings.Builder
-			lines := bufio.NewScanner(stderr)
-			for lines.Scan() {
-				log.WriteString(lines.Text() + "\n")
-				if strings.Contains(lines.Text(), `msg="meeting title"`) { // the snapshots are arriving
-					break
-				}
-			}
+			// Once the title is logged, the snapshots are arriving.
+			rec := startRecord(t, recordEnv(), `msg="meeting title"`, "--db", db, "record", "--conf-id", "986512347", "--api-url", srv.URL)
 
 			second := run(t, recordEnv(), "--db", db, "record", "--conf-id", "986512347", "--api-url", srv.URL)
 			if second.code != 1 || !strings.Contains(second.stderr, "in use by another confrec process") {
@@ -57,13 +37,8 @@ func TestRecordSignals(t *testing.T) {
 				t.Errorf("meetings on a busy database: exit %d, %q", reader.code, reader.stderr)
 			}
 
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			rest, _ := io.ReadAll(stderr)
-			log.Write(rest)
-			if err := cmd.Wait(); err != nil {
-				t.Fatalf("record after %v: %v\n%s", sig, err, log.String())
+			if err := rec.stop(sig); err != nil {
+				t.Fatalf("record after %v: %v\n%s", sig, err, rec.logs)
 			}
 
 			v := info(t, db, "986512347")
