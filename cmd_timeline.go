@@ -66,6 +66,24 @@ func reconstruct(c *cli.Context, db *store.DB, m *store.Meeting, desc string, fn
 	return folder, err
 }
 
+// attendance folds a meeting into its attendance, closed at the meeting's
+// end; each, when not nil, also sees every event.
+func attendance(c *cli.Context, db *store.DB, m *store.Meeting, desc string, each func(*replay.Event)) (*replay.Attendance, *replay.Folder, error) {
+	att := replay.NewAttendance()
+	folder, err := reconstruct(c, db, m, desc, func(ev *replay.Event) error {
+		att.Add(ev)
+		if each != nil {
+			each(ev)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	att.Finish(folder.End())
+	return att, folder, nil
+}
+
 func exportAttendanceCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "attendance",
@@ -99,15 +117,10 @@ func runExportAttendance(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	att := replay.NewAttendance()
-	folder, err := reconstruct(c, db, &m, "export attendance", func(ev *replay.Event) error {
-		att.Add(ev)
-		return nil
-	})
+	att, _, err := attendance(c, db, &m, "export attendance", nil)
 	if err != nil {
 		return err
 	}
-	att.Finish(folder.End())
 	return writeOutput(c, func(w io.Writer) error {
 		if c.Bool(flgSummary) {
 			return export.AttendanceSummary(w, att.Summary(), format)
@@ -140,18 +153,12 @@ func runExportReport(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	att := replay.NewAttendance()
 	var events []replay.Event
-	folder, err := reconstruct(c, db, &m, "export report", func(ev *replay.Event) error {
-		att.Add(ev)
-		events = append(events, *ev)
-		return nil
-	})
+	att, folder, err := attendance(c, db, &m, "export report", func(ev *replay.Event) { events = append(events, *ev) })
 	if err != nil {
 		return err
 	}
 	end := folder.End()
-	att.Finish(end)
 	in := &export.ReportInput{
 		Meeting:   folder.State().Meeting,
 		Sessions:  m.Sessions,
