@@ -17,6 +17,8 @@ const (
 	reqEndSession
 	reqLabel
 	reqFlush
+	reqHold   // set (hold != nil) or release a legal hold: hold.go
+	reqDelete // delete a meeting: hold.go
 )
 
 // request is one piece of work for the writer. done, when not nil, receives
@@ -28,6 +30,7 @@ type request struct {
 	session Session
 	key     string
 	value   string
+	hold    *Hold // reqHold: the hold to set, nil to release
 	done    chan error
 	sid     uint32 // out: session ID assigned by reqBeginSession
 	err     error  // out: this request's own failure, which does not fail the commit
@@ -223,6 +226,12 @@ func (w *writer) apply(tx *bolt.Tx) error {
 	var err error
 	for _, r := range w.batch {
 		if r.kind == reqFlush {
+			continue
+		}
+		if r.kind == reqHold || r.kind == reqDelete {
+			if err := w.applyHold(tx, touched, r); err != nil {
+				return err
+			}
 			continue
 		}
 		b := touched[r.meeting]

@@ -41,6 +41,10 @@ var (
 	ErrInvalidMeetingID = errors.New("invalid meeting ID")
 	// ErrSessionNotFound is returned by EndSession for an unknown session.
 	ErrSessionNotFound = errors.New("session not found")
+	// ErrHeld is returned by DeleteMeeting for a meeting under a legal hold.
+	ErrHeld = errors.New("meeting is under a legal hold")
+	// ErrNotHeld is returned by ReleaseHold for a meeting without a hold.
+	ErrNotHeld = errors.New("meeting has no legal hold")
 )
 
 // Errors found when checking what is stored.

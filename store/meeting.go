@@ -45,6 +45,8 @@ type Meeting struct {
 	ChainHead Hash `json:"chain_head"`
 	// Labels are free key/value facts set by the caller (SetLabel), such as a title.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Hold is the meeting's legal hold, nil when it has none (SetHold).
+	Hold *Hold `json:"hold,omitempty"`
 	// Sessions is filled by DB.Meeting, not by DB.Meetings.
 	Sessions []Session `json:"sessions,omitempty"`
 	// SessionCount is the number of sessions.
