@@ -124,7 +124,7 @@ func Open(path string, opts *Options) (*DB, error) {
 	if err := checkLength(path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	bdb, err := openBolt(path, bo)
+	bdb, err := openSameFile(path, bo)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) && pe.Path == path {
@@ -145,6 +145,25 @@ func Open(path string, opts *Options) (*DB, error) {
 	w := newWriter(db)
 	go w.run()
 	return db, nil
+}
+
+// openSameFile is openBolt for a writer, which must not end up holding a
+// file that Compact replaced while the writer waited for its lock (it
+// would write into an unlinked file): when path names another file after
+// the lock was taken than before, it opens again.
+func openSameFile(path string, bo *bolt.Options) (*bolt.DB, error) {
+	for range 3 {
+		before, err := os.Stat(path)
+		bdb, err2 := openBolt(path, bo)
+		if err != nil || err2 != nil || bo.ReadOnly {
+			return bdb, err2 // a new file, or a reader: nothing replaces it under us
+		}
+		if after, err := os.Stat(path); err == nil && os.SameFile(before, after) {
+			return bdb, nil
+		}
+		bdb.Close()
+	}
+	return nil, errors.New("the file was replaced while opening it, again and again")
 }
 
 // openBolt opens the bbolt file and maps bbolt's errors onto ours. bbolt may

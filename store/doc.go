@@ -21,6 +21,13 @@
 // [DB.Verify] recomputes a meeting's hash chain ([ChainNext]) and compares it
 // with the head kept in the meeting's metadata.
 //
+// A meeting under a legal hold ([DB.SetHold], [Hold] in [Meeting.Hold]) cannot
+// be deleted: [DB.DeleteMeeting] refuses it with [ErrHeld] until
+// [DB.ReleaseHold]. Holds and deletes go through the writer like frames, so
+// they are ordered with them. Deleting frees pages inside the file but never
+// shrinks it; [Compact] rewrites the file without them and swaps it in
+// atomically, only while no writer holds the database.
+//
 // # Caveats
 //
 // Frames returned by a Cursor are copies: they stay valid after Next and after
