@@ -29,6 +29,7 @@ func exportCommand() *cli.Command {
 			exportTimelineCommand(),   // cmd_timeline.go
 			exportAttendanceCommand(), // cmd_timeline.go
 			exportReportCommand(),     // cmd_timeline.go
+			exportHARCommand(),        // cmd_har.go
 		},
 	}
 }
