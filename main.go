@@ -38,12 +38,16 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Name:  "confrec",
 		Usage: "record, replay and export Huawei Cloud Meeting meeting-control WebSocket sessions",
 		Commands: []*cli.Command{
-			recordCommand(),   // cmd_record.go
-			meetingsCommand(), // cmd_meetings.go
-			infoCommand(),     // cmd_meetings.go
-			replayCommand(),   // cmd_replay.go
-			exportCommand(),   // cmd_export.go
-			demoCommand(),     // cmd_demo.go
+			recordCommand(),       // cmd_record.go
+			meetingsCommand(),     // cmd_meetings.go
+			infoCommand(),         // cmd_meetings.go
+			replayCommand(),       // cmd_replay.go
+			exportCommand(),       // cmd_export.go
+			demoCommand(),         // cmd_demo.go
+			sealCommand(),         // cmd_seal.go
+			keygenCommand(),       // cmd_seal.go
+			verifyCommand(),       // cmd_seal.go
+			verifyExportCommand(), // cmd_seal.go
 		},
 		Flags:          globalFlags, // flags.go
 		Writer:         stdout,

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/confrec/confrec/store"
+)
+
+const demoConf = "986512347"
+
+// verifyRows runs `confrec verify --format json` with args and returns its
+// rows and exit code.
+func verifyRows(t *testing.T, db string, args ...string) ([]verifyRow, result) {
+	t.Helper()
+	r := run(t, nil, append([]string{"--db", db, "verify", "--format", "json"}, args...)...)
+	var rows []verifyRow
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatalf("verify output: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
+	}
+	return rows, r
+}
+
+// editFrames opens the closed database at path with bbolt directly and runs
+// edit on the meeting's frames bucket, the way an attacker with the file
+// would. Keys are time (ns) and seq, both big-endian u64.
+func editFrames(t *testing.T, path, meeting string, edit func(frames *bolt.Bucket, bySeq func(uint64) ([]byte, []byte))) {
+	t.Helper()
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		frames := tx.Bucket([]byte(meeting)).Bucket([]byte("frames"))
+		edit(frames, func(seq uint64) ([]byte, []byte) {
+			c := frames.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				if binary.BigEndian.Uint64(k[8:]) == seq {
+					return append([]byte(nil), k...), append([]byte(nil), v...)
+				}
+			}
+			t.Fatalf("no frame %d", seq)
+			return nil, nil
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVerifyCommand damages a recorded meeting in each way and checks that
+// `confrec verify` names the first frame found wrong and exits 1.
+func TestVerifyCommand(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		edit    func(frames *bolt.Bucket, bySeq func(uint64) ([]byte, []byte))
+		wantSeq uint64
+	}{
+		{"flip_one_byte", func(frames *bolt.Bucket, bySeq func(uint64) ([]byte, []byte)) {
+			k, v := bySeq(30)
+			v[len(v)-3] ^= 0x01
+			frames.Put(k, v)
+		}, 30},
+		{"delete_frame", func(frames *bolt.Bucket, bySeq func(uint64) ([]byte, []byte)) {
+			k, _ := bySeq(12)
+			frames.Delete(k)
+		}, 12},
+		{"reorder_two_frames", func(frames *bolt.Bucket, bySeq func(uint64) ([]byte, []byte)) {
+			k5, v5 := bySeq(5)
+			k6, v6 := bySeq(6)
+			frames.Put(k5, v6)
+			frames.Put(k6, v5)
+		}, 5},
+		{"append_forged_frame", func(frames *bolt.Bucket, bySeq func(uint64) ([]byte, []byte)) {
+			k, v := bySeq(71)
+			k = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(k)+1), 72)
+			frames.Put(k, v)
+		}, 72},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db := demoDB(t)
+			rows, _ := verifyRows(t, db)
+			if len(rows) != 1 || rows[0].Status != "OK" || rows[0].ConfID != demoConf || rows[0].Frames != 71 || rows[0].ChainHead == nil {
+				t.Fatalf("verify of an intact database: %+v", rows)
+			}
+			editFrames(t, db, demoConf, tt.edit)
+			rows, r := verifyRows(t, db, demoConf)
+			if r.code != 1 || len(rows) != 1 || rows[0].Status != "BROKEN" || rows[0].Seq != tt.wantSeq {
+				t.Fatalf("verify after %s: exit %d, %+v, want BROKEN at frame %d\nstderr: %s", tt.name, r.code, rows, tt.wantSeq, r.stderr)
+			}
+			if tt.wantSeq != 12 && rows[0].Time == nil { // a deleted frame has no time
+				t.Errorf("no time for the broken frame: %+v", rows[0])
+			}
+			if !strings.Contains(r.stderr, "1 of 1 meetings failed") {
+				t.Errorf("stderr: %s", r.stderr)
+			}
+			table := run(t, nil, "--db", db, "verify")
+			if table.code != 1 || !strings.Contains(table.stdout, "BROKEN") || !strings.Contains(table.stdout, "frame ") {
+				t.Errorf("verify table: exit %d\n%s", table.code, table.stdout)
+			}
+		})
+	}
+	t.Run("unknown_meeting", func(t *testing.T) {
+		t.Parallel()
+		rows, r := verifyRows(t, demoDB(t), demoConf, "111")
+		if r.code != 1 || len(rows) != 2 || rows[0].Status != "OK" || rows[1].Status != "ERROR" {
+			t.Fatalf("exit %d, %+v", r.code, rows)
+		}
+	})
+}
+
+// TestSealCommands goes through keygen, seal, verify --manifest and
+// verify-export, then breaks each piece in turn.
+func TestSealCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := demoDB(t)
+	key := filepath.Join(dir, "auditor")
+	r := mustRun(t, nil, "keygen", "-o", key)
+	if !strings.Contains(r.stdout, "key ID") {
+		t.Errorf("keygen: %s", r.stdout)
+	}
+	for _, p := range []string{key, key + ".pub", filepath.Join(dir, "m.json"), filepath.Join(dir, "e.jsonl")} {
+		if p == filepath.Join(dir, "m.json") {
+			r = mustRun(t, nil, "--db", db, "seal", demoConf, "-o", p, "--sign-key", key)
+			if !strings.Contains(r.stderr, "sealed meeting "+demoConf+": 71 frames") {
+				t.Errorf("seal: %s", r.stderr)
+			}
+		}
+		if p == filepath.Join(dir, "e.jsonl") {
+			mustRun(t, nil, "--db", db, "export", "frames", demoConf, "-o", p)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", p, fi.Mode().Perm())
+		}
+	}
+	if r := run(t, nil, "keygen", "-o", key); r.code != 1 {
+		t.Errorf("keygen over an existing key: exit %d", r.code)
+	}
+	manifest, export, pub := filepath.Join(dir, "m.json"), filepath.Join(dir, "e.jsonl"), key+".pub"
+
+	rows, r := verifyRows(t, db, "--manifest", manifest, "--pub-key", pub)
+	if r.code != 0 || len(rows) != 1 || rows[0].Status != "OK" || !strings.Contains(rows[0].Signature, "signed by the given key") {
+		t.Fatalf("verify --manifest --pub-key: exit %d %+v\n%s", r.code, rows, r.stderr)
+	}
+	rows, r = verifyRows(t, db, "--manifest", manifest)
+	if r.code != 0 || rows[0].Status != "OK" || !strings.Contains(rows[0].Signature, "not checked against a trusted key") {
+		t.Fatalf("verify --manifest without a key: exit %d %+v", r.code, rows)
+	}
+	r = mustRun(t, nil, "verify-export", "--manifest", manifest, "--pub-key", pub, export)
+	if !strings.HasPrefix(r.stdout, "OK: ") {
+		t.Errorf("verify-export: %s", r.stdout)
+	}
+
+	exportBytes, err := os.ReadFile(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifestBytes, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey := filepath.Join(dir, "other")
+	mustRun(t, nil, "keygen", "-o", otherKey)
+	edited := func(name string, b []byte, old, new string) string {
+		if !strings.Contains(string(b), old) {
+			t.Fatalf("%s lacks %q", name, old)
+		}
+		return writeFile(t, name, strings.Replace(string(b), old, new, 1))
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"one_byte_edit", []string{"--manifest", manifest, edited("e.jsonl", exportBytes, "Q1 Roadmap", "Q2 Roadmap")}, "chain_head"},
+		{"wrong_manifest", []string{"--manifest", edited("m.json", manifestBytes, `"frames": 71`, `"frames": 70`), export}, "signature"},
+		{"wrong_manifest_unsigned", []string{"--manifest", unsign(t, edited("m.json", manifestBytes, demoConf, "123456789")), export}, "chain_head"},
+		{"bad_signature", []string{"--manifest", edited("m.json", manifestBytes, "Q1 Roadmap", "Q9 Roadmap"), "--pub-key", pub, export}, "signature"},
+		{"other_key", []string{"--manifest", manifest, "--pub-key", otherKey + ".pub", export}, "not by the given key"},
+	} {
+		r := run(t, nil, append([]string{"verify-export"}, tt.args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q, want exit 1 naming %s", tt.name, r.code, r.stderr, tt.want)
+		}
+	}
+	if r := run(t, nil, "verify-export", export); r.code != 2 {
+		t.Errorf("verify-export without --manifest: exit %d", r.code)
+	}
+	if r := run(t, nil, "--db", db, "verify", "--manifest", manifest, "111"); r.code != 2 {
+		t.Errorf("verify --manifest of another meeting: exit %d", r.code)
+	}
+
+	// The whole meeting replaced by another recording, chain recomputed:
+	// verify alone is fooled, the manifest is not.
+	if err := os.Rename(demoDB(t), db); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, nil, "--db", db, "verify")
+	rows, r = verifyRows(t, db, "--manifest", manifest, "--pub-key", pub)
+	if r.code != 1 || rows[0].Status != "MISMATCH" {
+		t.Fatalf("verify --manifest of a replaced meeting: exit %d %+v", r.code, rows)
+	}
+}
+
+// unsign strips the signature from the manifest at path, as someone making
+// a manifest by hand would, and returns the path.
+func unsign(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "signature")
+	delete(m, "public_key")
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestSealOpenMeeting: a meeting whose last session has not ended is not
+// sealed unless --force.
+func TestSealOpenMeeting(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "open.db")
+	ctx := context.Background()
+	sdb, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sdb.BeginSession(ctx, "777", store.Session{Start: time.Now()})
+	if err == nil {
+		err = sdb.Append(ctx, "777", store.Frame{Time: time.Now(), Session: 1, Dir: store.In, Op: store.Text, Payload: []byte(`{}`)})
+	}
+	if cerr := sdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "m.json")
+	r := run(t, nil, "--db", path, "seal", "777", "-o", out)
+	if r.code != 1 || !strings.Contains(r.stderr, "has not ended") {
+		t.Fatalf("seal of an open meeting: exit %d, %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("refused seal left %s: %v", out, err)
+	}
+	mustRun(t, nil, "--db", path, "seal", "777", "-o", out, "--force")
+	mustRun(t, nil, "--db", path, "verify", "--manifest", out)
+}
