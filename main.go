@@ -43,6 +43,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			infoCommand(),         // cmd_meetings.go
 			replayCommand(),       // cmd_replay.go
 			exportCommand(),       // cmd_export.go
+			importCommand(),       // cmd_import.go
 			demoCommand(),         // cmd_demo.go
 			sealCommand(),         // cmd_seal.go
 			keygenCommand(),       // cmd_seal.go
