@@ -272,3 +272,39 @@ func TestSealOpenMeeting(t *testing.T) {
 	mustRun(t, nil, "--db", path, "seal", "777", "-o", out, "--force")
 	mustRun(t, nil, "--db", path, "verify", "--manifest", out)
 }
+
+// TestREADMEProving runs the commands of the README's "Proving what is
+// stored" section as printed, on the demo's meeting.
+func TestREADMEProving(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "## Proving what is stored")
+	if start < 0 {
+		t.Fatal(`README has no "Proving what is stored" section`)
+	}
+	section := text[start+1:]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	dir := t.TempDir()
+	env := []string{"CONFREC_DB=" + demoDB(t)}
+	ran := 0
+	for line := range strings.Lines(section) {
+		cmd, ok := strings.CutPrefix(strings.TrimSpace(line), "$ confrec ")
+		if !ok {
+			continue
+		}
+		cmd, _, _ = strings.Cut(cmd, "#")
+		if r := runIn(t, dir, env, strings.Fields(cmd)...); r.code != 0 {
+			t.Fatalf("confrec %s: exit %d\n%s%s", cmd, r.code, r.stdout, r.stderr)
+		}
+		ran++
+	}
+	if ran < 6 {
+		t.Fatalf("ran %d commands of the section, want 6", ran)
+	}
+}
