@@ -23,7 +23,8 @@ func meetingsCommand() *cli.Command {
 		Name:  "meetings",
 		Usage: "list the recorded meetings",
 		Description: `One row per meeting: confID, title (from ConfBasicInfoNotify when seen), first and last
-frame time, frames, sessions (connections) and gaps (reconnects: each session after the first).`,
+frame time, frames, sessions (connections), gaps (reconnects: each session after the first)
+and the legal hold (confrec hold): since when, by whom and why.`,
 		Flags:        []cli.Flag{formatFlag("table", "table", "json")},
 		OnUsageError: onUsageError,
 		Action:       runMeetings,
@@ -39,11 +40,13 @@ type meetingRow struct {
 	Frames    uint64    `json:"frames"`
 	Sessions  uint32    `json:"sessions"`
 	Gaps      uint32    `json:"gaps"`
+	// Hold is the meeting's legal hold (confrec hold), if any.
+	Hold *store.Hold `json:"hold,omitempty"`
 }
 
 func newMeetingRow(m *store.Meeting) meetingRow {
 	r := meetingRow{ConfID: m.ID, Title: m.Labels["title"], FirstTime: m.FirstTime, LastTime: m.LastTime,
-		Frames: m.Frames, Sessions: m.SessionCount}
+		Frames: m.Frames, Sessions: m.SessionCount, Hold: m.Hold}
 	if m.SessionCount > 1 {
 		r.Gaps = m.SessionCount - 1
 	}
@@ -76,10 +79,10 @@ func runMeetings(c *cli.Context) error {
 
 func writeMeetingsTable(w io.Writer, rows []meetingRow) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONFID\tTITLE\tFIRST FRAME\tLAST FRAME\tFRAMES\tSESSIONS\tGAPS")
+	fmt.Fprintln(tw, "CONFID\tTITLE\tFIRST FRAME\tLAST FRAME\tFRAMES\tSESSIONS\tGAPS\tHOLD")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", orDash(r.ConfID), orDash(r.Title), fmtTime(r.FirstTime),
-			fmtTime(r.LastTime), r.Frames, r.Sessions, r.Gaps)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", orDash(r.ConfID), orDash(r.Title), fmtTime(r.FirstTime),
+			fmtTime(r.LastTime), r.Frames, r.Sessions, r.Gaps, holdText(r.Hold))
 	}
 	return tw.Flush()
 }
@@ -199,7 +202,11 @@ func writeInfoTable(w io.Writer, info *meetingInfo) error {
 	fmt.Fprintf(tw, "Meeting %s  %s\n", info.ConfID, orDash(info.Title))
 	fmt.Fprintf(tw, "Frames %d from %s to %s, %d sessions, %d gaps\n", info.Frames, fmtTime(info.FirstTime),
 		fmtTime(info.LastTime), info.meetingRow.Sessions, info.Gaps)
-	fmt.Fprintf(tw, "Chain head %s\n\n", info.Chain)
+	fmt.Fprintf(tw, "Chain head %s\n", info.Chain)
+	if info.Hold != nil {
+		fmt.Fprintf(tw, "Legal hold: %s\n", holdText(info.Hold))
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "SESSION\tSTART\tEND\tENDED\tCLOSE\tREMOTE\tERROR")
 	for _, s := range info.Sessions {
 		closeText := "-"

@@ -45,6 +45,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			exportCommand(),       // cmd_export.go
 			importCommand(),       // cmd_import.go
 			demoCommand(),         // cmd_demo.go
+			holdCommand(),         // cmd_hold.go
+			releaseCommand(),      // cmd_hold.go
+			purgeCommand(),        // cmd_purge.go
+			backupCommand(),       // cmd_backup.go
 			sealCommand(),         // cmd_seal.go
 			keygenCommand(),       // cmd_seal.go
 			verifyCommand(),       // cmd_seal.go
