@@ -110,7 +110,8 @@ func storeHARMeeting(ctx context.Context, db *store.DB, id string, sessions []*h
 	res := Result{Meeting: id}
 	slices.SortStableFunc(sessions, func(a, b *harSession) int { return a.start.Compare(b.start) })
 	var frames []store.Frame
-	for _, s := range sessions {
+	sids := make([]uint32, len(sessions))
+	for i, s := range sessions {
 		sid, err := db.BeginSession(ctx, id, store.Session{
 			Start:      s.start,
 			URL:        s.url,
@@ -120,6 +121,7 @@ func storeHARMeeting(ctx context.Context, db *store.DB, id string, sessions []*h
 		if err != nil {
 			return res, err
 		}
+		sids[i] = sid
 		res.Sessions++
 		for _, f := range s.frames {
 			f.Session = sid
@@ -141,7 +143,7 @@ func storeHARMeeting(ctx context.Context, db *store.DB, id string, sessions []*h
 				end.CloseCode, end.CloseReason = int(code), reason
 			}
 		}
-		if err := db.EndSession(ctx, id, uint32(i+1), s.end, end); err != nil {
+		if err := db.EndSession(ctx, id, sids[i], s.end, end); err != nil {
 			return res, err
 		}
 	}
