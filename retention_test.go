@@ -340,7 +340,8 @@ func TestRetentionWhileRecording(t *testing.T) {
 	}
 }
 
-// checkBackup opens a backup and verifies its meetings.
+// checkBackup opens a backup and verifies its meetings, also with
+// `confrec verify`.
 func checkBackup(t *testing.T, path string, ids ...string) {
 	t.Helper()
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
@@ -362,6 +363,10 @@ func checkBackup(t *testing.T, path string, ids ...string) {
 		if err := db.Verify(m.ID); err != nil {
 			t.Error(err)
 		}
+	}
+	// confrec verify accepts it.
+	if r := mustRun(t, nil, "--db", path, "verify"); strings.Count(r.stdout, " OK ") != len(ids) {
+		t.Errorf("verify of the backup:\n%s", r.stdout)
 	}
 	entries, err := os.ReadDir(filepath.Dir(path))
 	if err != nil || len(entries) != 1 {
