@@ -308,3 +308,24 @@ func TestREADMEProving(t *testing.T) {
 		t.Fatalf("ran %d commands of the section, want 6", ran)
 	}
 }
+
+// TestSealedMeetingSurvivesHoldAndBackup: a legal hold does not change what
+// was sealed, and a backup copy proves the same manifest.
+func TestSealedMeetingSurvivesHoldAndBackup(t *testing.T) {
+	t.Parallel()
+	db := demoDB(t)
+	dir := t.TempDir()
+	manifest, backup := filepath.Join(dir, "m.json"), filepath.Join(dir, "backup.db")
+	mustRun(t, nil, "--db", db, "seal", demoConf, "-o", manifest)
+	mustRun(t, nil, "--db", db, "hold", demoConf, "--reason", "audit 2025-17")
+	mustRun(t, nil, "--db", db, "verify", "--manifest", manifest)
+	mustRun(t, nil, "--db", db, "backup", "-o", backup)
+	rows, r := verifyRows(t, backup)
+	if r.code != 0 || len(rows) != 1 || rows[0].Status != "OK" {
+		t.Fatalf("verify of the backup: exit %d %+v", r.code, rows)
+	}
+	rows, r = verifyRows(t, backup, "--manifest", manifest)
+	if r.code != 0 || len(rows) != 1 || rows[0].Status != "OK" || rows[0].Signature != "unsigned" {
+		t.Fatalf("verify --manifest of the backup: exit %d %+v", r.code, rows)
+	}
+}
