@@ -1,6 +1,6 @@
 // Package export writes what the store holds in formats other tools read:
 // frames as JSON Lines, JSON or CSV; a meeting's timeline and attendance as
-// CSV or JSON; a visual HTML report.
+// CSV or JSON; a visual HTML report; a meeting's sessions as a HAR file.
 //
 // # Basics
 //
@@ -13,7 +13,8 @@
 // are RFC 3339 UTC with milliseconds ([EventTimeLayout]). [Create] opens an
 // output file the safe way: written to a temporary file (mode 0600), synced,
 // then renamed into place by [File.Commit], so a failed export never leaves a
-// half-written file under the final name.
+// half-written file under the final name. [WriteHAR] writes a meeting as a
+// HAR 1.2 document ([HAR]) as Chrome DevTools writes WebSocket sessions.
 //
 // # Caveats
 //
@@ -22,6 +23,10 @@
 // change, so it is written as "payload_base64" instead, like binary and close
 // frames. Decoding the payload (action, msg_id) is best effort: a frame that
 // does not parse is still exported, with those fields empty.
+//
+// A HAR message's data is a JSON string: a text frame that is not valid
+// UTF-8 has its invalid bytes written as U+FFFD there, and message times
+// keep microseconds, not nanoseconds. Use Frames for an exact copy.
 //
 // The examples are the best way to understand the API.
 package export
