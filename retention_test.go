@@ -8,9 +8,11 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -438,4 +440,65 @@ func TestRetentionUsageErrors(t *testing.T) {
 	if info(t, db, "986512347").Frames != 71 {
 		t.Error("the errors changed the database")
 	}
+}
+
+// TestPurgeKill9AnyMoment: purge killed (-9) at a random moment (seeded
+// rounds) leaves a database that opens, holds the held meeting intact and
+// either still holds the expired one or not, never a mix; the next purge
+// finishes the job.
+func TestPurgeKill9AnyMoment(t *testing.T) {
+	t.Parallel()
+	template, err := os.ReadFile(bigDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	killed := 0
+	for round := range 8 {
+		db := filepath.Join(t.TempDir(), "purge.db")
+		if err := os.WriteFile(db, template, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := confrecCmd(t.Context(), t, nil, "--db", db, "purge", "--older-than", "1ns")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.IntN(120_000)) * time.Microsecond) // the random moment is the point of the test
+		cmd.Process.Kill()
+		cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			killed++
+		}
+		// The database is whole: it opens and every meeting verifies.
+		sdb, err := store.Open(db, &store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		ms, err := sdb.Meetings()
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		var ids []string
+		for _, m := range ms {
+			ids = append(ids, m.ID)
+			if err := sdb.Verify(m.ID); err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+		sdb.Close()
+		if got := strings.Join(ids, ","); got != "big,keep" && got != "keep" {
+			t.Fatalf("round %d: meetings %s after the kill", round, got)
+		}
+		purgeRun(t, db)
+		if _, err := os.Stat(db + store.CompactSuffix); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("round %d: leftover after the next purge: %v", round, err)
+		}
+		checkKeep(t, db, false)
+		if size := fileSize(t, db); size*10 > int64(len(template)) {
+			t.Errorf("round %d: %d bytes after the next purge", round, size)
+		}
+	}
+	t.Logf("%d of 8 purges killed before they ended", killed)
 }
