@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/csv"
 	"strconv"
+
+	"github.com/confrec/confrec/store"
 )
 
 // frameCSVHeader names the CSV columns of Frames.
@@ -21,7 +23,9 @@ func (e *csvEncoder) begin(w *bufio.Writer) error {
 	return e.w.Write(frameCSVHeader)
 }
 
-func (e *csvEncoder) record(_ *bufio.Writer, r *FrameRecord) error {
+func (e *csvEncoder) record(_ *bufio.Writer, f *store.Frame, fi frameInfo) error {
+	rec := newFrameRecord(f, fi)
+	r := &rec
 	row := e.row
 	row[0] = strconv.FormatUint(r.Seq, 10)
 	row[1] = r.Time

@@ -83,20 +83,41 @@ const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // NewFrameRecord describes f for export.
 func NewFrameRecord(f *store.Frame) FrameRecord {
+	return newFrameRecord(f, peekFrame(f))
+}
+
+// frameInfo is what an export reads from a frame's payload: whether it is
+// exported as text, and the envelope's action and msgID (aliasing the
+// payload; nil when absent).
+type frameInfo struct {
+	text          bool
+	action, msgID []byte
+}
+
+// peekFrame reads f's frameInfo without decoding its payload.
+func peekFrame(f *store.Frame) frameInfo {
+	var fi frameInfo
+	if f.Op == store.Text && utf8.Valid(f.Payload) {
+		fi.text = true
+		fi.action, fi.msgID = confctl.PeekBytes(f.Payload)
+	}
+	return fi
+}
+
+func newFrameRecord(f *store.Frame, fi frameInfo) FrameRecord {
 	r := FrameRecord{
 		Seq:     f.Seq,
 		Time:    f.Time.UTC().Format(TimeLayout),
 		Session: f.Session,
 		Dir:     f.Dir.String(),
 		Opcode:  f.Op.String(),
+		Action:  string(fi.action),
+		MsgID:   string(fi.msgID),
 		Size:    len(f.Payload),
 	}
-	if f.Op == store.Text && utf8.Valid(f.Payload) {
+	if fi.text {
 		s := string(f.Payload)
 		r.Payload = &s
-		if e, err := confctl.DecodeEnvelope(f.Payload); err == nil {
-			r.Action, r.MsgID = e.Action, e.MsgID
-		}
 	} else {
 		s := base64.StdEncoding.EncodeToString(f.Payload)
 		r.PayloadBase64 = &s
@@ -139,11 +160,11 @@ func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) erro
 		if o.Dir != 0 && f.Dir != o.Dir {
 			continue
 		}
-		r := NewFrameRecord(&f)
-		if len(o.Actions) > 0 && !slices.Contains(o.Actions, r.Action) {
+		fi := peekFrame(&f)
+		if len(o.Actions) > 0 && !slices.ContainsFunc(o.Actions, func(a string) bool { return a == string(fi.action) }) {
 			continue
 		}
-		if err := enc.record(bw, &r); err != nil {
+		if err := enc.record(bw, &f, fi); err != nil {
 			return fmt.Errorf("export frames of %s: %w", meeting, err)
 		}
 	}
@@ -162,7 +183,7 @@ func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) erro
 // frameEncoder writes FrameRecords in one format.
 type frameEncoder interface {
 	begin(w *bufio.Writer) error
-	record(w *bufio.Writer, r *FrameRecord) error
+	record(w *bufio.Writer, f *store.Frame, fi frameInfo) error
 	end(w *bufio.Writer) error
 }
 
@@ -219,6 +240,124 @@ func appendFrameJSON(b []byte, r *FrameRecord) []byte {
 		}
 	}
 	return append(b, '}')
+}
+
+// appendFrame appends f as one JSON object, exactly as appendFrameJSON
+// would append its FrameRecord, without building one: nothing is allocated
+// but for close frames.
+func appendFrame(b []byte, f *store.Frame, fi frameInfo) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, f.Seq, 10)
+	b = append(b, `,"time":"`...)
+	b = appendTime(b, f.Time)
+	b = append(b, `","session":`...)
+	b = strconv.AppendUint(b, uint64(f.Session), 10)
+	b = append(b, `,"dir":"`...)
+	b = append(b, f.Dir.String()...)
+	b = append(b, `","opcode":"`...)
+	b = append(b, f.Op.String()...)
+	b = append(b, '"')
+	if len(fi.action) > 0 {
+		b = append(b, `,"action":`...)
+		b = appendJSONBytes(b, fi.action)
+	}
+	if len(fi.msgID) > 0 {
+		b = append(b, `,"msg_id":`...)
+		b = appendJSONBytes(b, fi.msgID)
+	}
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, int64(len(f.Payload)), 10)
+	if fi.text {
+		b = append(b, `,"payload":`...)
+		b = appendJSONBytes(b, f.Payload)
+	} else {
+		b = append(b, `,"payload_base64":"`...)
+		b = base64.StdEncoding.AppendEncode(b, f.Payload)
+		b = append(b, '"')
+	}
+	if code, reason, ok := f.CloseStatus(); ok && code != 0 {
+		b = append(b, `,"close_code":`...)
+		b = strconv.AppendInt(b, int64(code), 10)
+		if reason != "" {
+			b = append(b, `,"close_reason":`...)
+			b = appendJSONString(b, reason)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendTime appends t in TimeLayout.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond(), 9)
+	return append(b, 'Z')
+}
+
+// appendDigits appends n, which is not negative, as exactly width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	var d [9]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, d[:width]...)
+}
+
+// jsonSafe marks the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// appendJSONBytes appends s, valid UTF-8, as a JSON string with the escapes
+// appendJSONString writes.
+func appendJSONBytes(b, s []byte) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if jsonSafe[c] {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 const hexDigits = "0123456789abcdef"

@@ -1,12 +1,15 @@
 package export
 
-import "bufio"
+import (
+	"bufio"
+
+	"github.com/confrec/confrec/store"
+)
 
 // jsonEncoder writes JSON Lines, or one JSON array when array is set.
 type jsonEncoder struct {
 	array bool
 	n     int
-	buf   []byte
 }
 
 func (e *jsonEncoder) begin(w *bufio.Writer) error {
@@ -17,20 +20,22 @@ func (e *jsonEncoder) begin(w *bufio.Writer) error {
 	return nil
 }
 
-func (e *jsonEncoder) record(w *bufio.Writer, r *FrameRecord) error {
-	e.buf = e.buf[:0]
+// record writes f. It appends to w's free buffer space, so a frame that fits
+// is written without a copy.
+func (e *jsonEncoder) record(w *bufio.Writer, f *store.Frame, fi frameInfo) error {
+	b := w.AvailableBuffer()
 	if e.array {
 		if e.n > 0 {
-			e.buf = append(e.buf, ',')
+			b = append(b, ',')
 		}
-		e.buf = append(e.buf, '\n')
+		b = append(b, '\n')
 	}
-	e.buf = appendFrameJSON(e.buf, r)
+	b = appendFrame(b, f, fi)
 	if !e.array {
-		e.buf = append(e.buf, '\n')
+		b = append(b, '\n')
 	}
 	e.n++
-	_, err := w.Write(e.buf)
+	_, err := w.Write(b)
 	return err
 }
 

@@ -1,0 +1,48 @@
+package export
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/confrec/confrec/store"
+)
+
+// TestAppendFrameMatchesRecord checks that the JSON fast path writes exactly
+// what encoding a FrameRecord writes, for every kind of frame.
+func TestAppendFrameMatchesRecord(t *testing.T) {
+	samples, err := filepath.Glob(filepath.Join("..", "confctl", "testdata", "samples", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 3, 18, 2, 0, 0, 123456789, time.FixedZone("CST", 8*3600))
+	frames := []store.Frame{
+		{Seq: 1, Time: t0, Session: 1, Dir: store.Out, Op: store.Text, Payload: []byte(`{"action":"Subscribe","sequence":"1","data":"{}"}`)},
+		{Seq: 2, Time: t0, Dir: store.In, Op: store.Text, Payload: []byte("{\"action\":\"A\\u0042\",\"msgID\":\"\\\"x\\\"\",\"t\":\"周会 <Q1> & \\n\x01\x7f\"}")},
+		{Seq: 3, Time: t0, Dir: store.In, Op: store.Text, Payload: []byte("{not json")},
+		{Seq: 4, Time: t0, Dir: store.In, Op: store.Text, Payload: []byte("bad utf8 \xff\xfe end")},
+		{Seq: 5, Time: t0, Dir: store.In, Op: store.Binary, Payload: []byte{0, 1, 2, 0xff, '\n'}},
+		{Seq: 6, Time: t0, Dir: store.In, Op: store.Text, Payload: []byte{}},
+		{Seq: 7, Time: t0, Dir: store.In, Op: store.Close, Payload: store.ClosePayload(1000, "meeting \"ended\"")},
+		{Seq: 8, Time: t0, Dir: store.In, Op: store.Close, Payload: store.ClosePayload(1001, "")},
+		{Seq: 9, Time: t0, Dir: store.In, Op: store.Close},
+		{Seq: 10, Time: time.Date(12000, 1, 1, 0, 0, 0, 1, time.UTC), Dir: 9, Op: 9, Payload: []byte("x")},
+		{Seq: 11, Time: time.Time{}, Dir: store.In, Op: store.Text, Payload: []byte(`{"action":["x"],"msgID":12}`)},
+	}
+	for i, name := range samples {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, store.Frame{Seq: uint64(100 + i), Time: t0.Add(time.Duration(i)), Dir: store.In, Op: store.Text, Payload: b})
+	}
+	for _, f := range frames {
+		want := appendFrameJSON(nil, new(NewFrameRecord(&f)))
+		got := appendFrame(nil, &f, peekFrame(&f))
+		if !bytes.Equal(got, want) {
+			t.Errorf("frame %d:\n got %s\nwant %s", f.Seq, got, want)
+		}
+	}
+}
