@@ -26,6 +26,16 @@
 // RssAnon and RssFile split it into heap and stacks versus mapped file
 // pages, which include the pages of the database's mmap that were touched.
 //
+// With -idle (case 4 of the performance suite) the meetings send their
+// snapshots and then nothing but answers to heartbeats: once record logs
+// every meeting connected and -settle has passed, it measures record's CPU
+// time over -window (utime+stime from /proc/<pid>/stat) and its RSS at the
+// end of it, then stops record with SIGINT and checks the snapshots and
+// heartbeats of every meeting. The figure per meeting is (RSS at rest −
+// the 1-meeting base's) / meetings:
+//
+//	go run ./bench/load -idle -meetings 1000 -window 30s
+//
 // It prints a table and exits 1 if anything is missing or record failed.
 // The figures depend on the machine: serve, record and the disk share it.
 // It is a measurement, not a test; load_test.go runs a small one in `go
@@ -57,6 +67,11 @@ type config struct {
 	BaseDuration time.Duration // length of the 1-meeting base run; 0 skips it
 	Confrec      string        // a confrec binary to use; "" builds one
 	Keep         bool          // keep the working directory
+	// Idle runs idle meetings instead (see idleRound): Duration and Rate
+	// are unused, and the base round's window is BaseDuration.
+	Idle   bool
+	Settle time.Duration // -idle: wait after all connected before measuring
+	Window time.Duration // -idle: how long CPU is measured at rest
 }
 
 // password is the host password of the stand-in; it appears in no frame.
@@ -75,6 +90,9 @@ func main() {
 	flag.DurationVar(&cfg.BaseDuration, "base-duration", 10*time.Second, "length of the 1-meeting run that gives the base RSS (0: skip)")
 	flag.StringVar(&cfg.Confrec, "confrec", "", "use this confrec binary instead of building one")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the working directory (scenarios, database, logs)")
+	flag.BoolVar(&cfg.Idle, "idle", false, "idle meetings: snapshots then heartbeats only; measure CPU and RSS at rest, then stop record")
+	flag.DurationVar(&cfg.Settle, "settle", 5*time.Second, "-idle: wait this long after every meeting connected")
+	flag.DurationVar(&cfg.Window, "window", 30*time.Second, "-idle: measure CPU at rest over this long")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "load: unexpected arguments %q\n", flag.Args())
@@ -98,7 +116,8 @@ type report struct {
 // run builds confrec, runs the base and the main round, prints the table
 // on out and returns an error if a round failed or anything is missing.
 func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
-	if cfg.Meetings < 1 || cfg.Duration <= 0 || cfg.Rate < 0 || cfg.Heartbeat <= 0 || cfg.BaseDuration < 0 {
+	if cfg.Meetings < 1 || cfg.Duration <= 0 || cfg.Rate < 0 || cfg.Heartbeat <= 0 || cfg.BaseDuration < 0 ||
+		(cfg.Idle && (cfg.Settle < 0 || cfg.Window <= 0)) {
 		return nil, fmt.Errorf("bad configuration %+v", cfg)
 	}
 	dir, err := os.MkdirTemp("", "confrec-load-")
@@ -119,7 +138,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	rep := &report{}
 	if cfg.BaseDuration > 0 {
 		base := cfg
-		base.Meetings, base.Duration = 1, cfg.BaseDuration
+		base.Meetings, base.Duration, base.Window = 1, cfg.BaseDuration, cfg.BaseDuration
 		if rep.Base, err = round(ctx, bin, filepath.Join(dir, "base"), base); err != nil {
 			return nil, fmt.Errorf("base round (1 meeting): %w", err)
 		}
@@ -127,7 +146,11 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	if rep.Main, err = round(ctx, bin, filepath.Join(dir, "main"), cfg); err != nil {
 		return nil, fmt.Errorf("main round (%d meetings): %w", cfg.Meetings, err)
 	}
-	rep.print(out, cfg)
+	if cfg.Idle {
+		rep.printIdle(out, cfg)
+	} else {
+		rep.print(out, cfg)
+	}
 	var problems []string
 	for _, r := range []*roundResult{rep.Base, rep.Main} {
 		if r != nil {
@@ -171,64 +194,31 @@ type roundResult struct {
 	ServeCPU time.Duration
 	DBSize   int64
 	Check    *checked
+	// -idle only:
+	Connect time.Duration // from starting record until all were connected
+	Window  time.Duration // CPU measured over this long at rest
+	IdleCPU float64       // CPU used at rest, in cores
+	Rest    memPeak       // memory at the end of the window
 }
 
 // round writes the scenarios into dir, serves them, records them and
 // checks the database.
 func round(ctx context.Context, bin, dir string, cfg config) (*roundResult, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "s"), 0o700); err != nil {
-		return nil, err
+	if cfg.Idle {
+		return idleRound(ctx, bin, dir, cfg)
 	}
-	var scens []*scenario
-	serveArgs := []string{"--log-level", "warn", "replay", "serve", "--speed", "1"}
-	recordArgs := []string{"--db", filepath.Join(dir, "rec.db"), "--log-level", "warn", "record"}
-	for i := range cfg.Meetings {
-		s, err := writeScenario(filepath.Join(dir, "s", confID(i)+".jsonl"), i, cfg.Duration, cfg.Rate)
-		if err != nil {
-			return nil, err
-		}
-		scens = append(scens, s)
-		serveArgs = append(serveArgs, "--scenario", s.Path)
-		recordArgs = append(recordArgs, "--conf-id", s.ConfID)
-	}
-	for _, args := range [][]string{serveArgs, recordArgs} {
-		if n := argBytes(args); n > maxArgBytes {
-			return nil, fmt.Errorf("a command line of %d bytes is too long for %d meetings: record fewer", n, cfg.Meetings)
-		}
-	}
-
-	serveLog := filepath.Join(dir, "serve.log")
-	serveErr, err := os.Create(serveLog)
+	p, err := prepare(ctx, bin, dir, cfg, cfg.Duration, cfg.Rate)
 	if err != nil {
 		return nil, err
 	}
-	defer serveErr.Close()
-	watch := newURLWatcher()
-	cmd := exec.Command(bin, serveArgs...)
-	cmd.Env = append(os.Environ(), "CONFREC_REPLAY_PASSWORD="+password)
-	cmd.Stdout, cmd.Stderr = watch, serveErr
-	serve, err := start(cmd)
-	if err != nil {
-		return nil, err
-	}
-	defer serve.stop(10 * time.Second)
-	var url string
-	select {
-	case url = <-watch.found:
-	case <-serve.done:
-		return nil, fmt.Errorf("replay serve exited: %v\n%s", serve.err, tail(serveLog, 2000))
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-
+	defer p.close()
 	recordLog := filepath.Join(dir, "record.log")
 	recordErr, err := os.Create(recordLog)
 	if err != nil {
 		return nil, err
 	}
 	defer recordErr.Close()
-	recordArgs = append(recordArgs, "--api-url", url, "--heartbeat", cfg.Heartbeat.String())
-	cmd = exec.Command(bin, recordArgs...)
+	cmd := exec.Command(bin, p.recordArgs("warn")...)
 	cmd.Env = append(os.Environ(), "CONFREC_HOST_PASSWORD="+password)
 	cmd.Stdout, cmd.Stderr = io.Discard, recordErr
 	began := time.Now()
@@ -248,18 +238,101 @@ func round(ctx context.Context, bin, dir string, cfg config) (*roundResult, erro
 	if werr != nil {
 		return nil, fmt.Errorf("record: %w\n%s", werr, tail(recordLog, 4000))
 	}
-	if err := serve.stop(10 * time.Second); err != nil {
-		return nil, fmt.Errorf("replay serve: %w\n%s", err, tail(serveLog, 2000))
+	if err := p.finish(res); err != nil {
+		return nil, err
 	}
-	res.ServeCPU = serve.cpu()
-	if fi, err := os.Stat(filepath.Join(dir, "rec.db")); err == nil {
-		res.DBSize = fi.Size()
-	}
-	res.Check, err = verify(filepath.Join(dir, "rec.db"), scens, cfg.Duration, cfg.Heartbeat)
+	res.Check, err = verify(filepath.Join(dir, "rec.db"), p.scens, expectation{
+		Beats: max(0, int(cfg.Duration/cfg.Heartbeat)-1), Reason: "meeting-ended"})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// prepared is a round's scenarios, served by a running replay serve.
+type prepared struct {
+	dir     string
+	scens   []*scenario
+	serve   *child
+	log     string // replay serve's stderr
+	logFile *os.File
+	url     string
+	heart   time.Duration
+}
+
+// prepare writes cfg.Meetings scenarios of length d and rate into dir and
+// starts replay serve playing them. The caller must call close.
+func prepare(ctx context.Context, bin, dir string, cfg config, d time.Duration, rate float64) (*prepared, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "s"), 0o700); err != nil {
+		return nil, err
+	}
+	p := &prepared{dir: dir, log: filepath.Join(dir, "serve.log"), heart: cfg.Heartbeat}
+	serveArgs := []string{"--log-level", "warn", "replay", "serve", "--speed", "1"}
+	for i := range cfg.Meetings {
+		s, err := writeScenario(filepath.Join(dir, "s", confID(i)+".jsonl"), i, d, rate)
+		if err != nil {
+			return nil, err
+		}
+		p.scens = append(p.scens, s)
+		serveArgs = append(serveArgs, "--scenario", s.Path)
+	}
+	for _, args := range [][]string{serveArgs, p.recordArgs("warn")} {
+		if n := argBytes(args); n > maxArgBytes {
+			return nil, fmt.Errorf("a command line of %d bytes is too long for %d meetings: record fewer", n, cfg.Meetings)
+		}
+	}
+	var err error
+	if p.logFile, err = os.Create(p.log); err != nil {
+		return nil, err
+	}
+	watch := newURLWatcher()
+	cmd := exec.Command(bin, serveArgs...)
+	cmd.Env = append(os.Environ(), "CONFREC_REPLAY_PASSWORD="+password)
+	cmd.Stdout, cmd.Stderr = watch, p.logFile
+	if p.serve, err = start(cmd); err != nil {
+		p.logFile.Close()
+		return nil, err
+	}
+	select {
+	case p.url = <-watch.found:
+		return p, nil
+	case <-p.serve.done:
+		err = fmt.Errorf("replay serve exited: %v\n%s", p.serve.err, tail(p.log, 2000))
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	p.close()
+	return nil, err
+}
+
+// recordArgs is the command line of record for the prepared meetings.
+func (p *prepared) recordArgs(level string) []string {
+	args := []string{"--db", filepath.Join(p.dir, "rec.db"), "--log-level", level, "record"}
+	for _, s := range p.scens {
+		args = append(args, "--conf-id", s.ConfID)
+	}
+	return append(args, "--api-url", p.url, "--heartbeat", p.heart.String())
+}
+
+// finish stops replay serve, checking that it stopped well, and notes its
+// CPU time and the database's size in res.
+func (p *prepared) finish(res *roundResult) error {
+	if err := p.serve.stop(10 * time.Second); err != nil {
+		return fmt.Errorf("replay serve: %w\n%s", err, tail(p.log, 2000))
+	}
+	res.ServeCPU = p.serve.cpu()
+	if fi, err := os.Stat(filepath.Join(p.dir, "rec.db")); err == nil {
+		res.DBSize = fi.Size()
+	}
+	return nil
+}
+
+// close stops replay serve if it still runs.
+func (p *prepared) close() {
+	if p.serve != nil {
+		_ = p.serve.stop(10 * time.Second)
+	}
+	p.logFile.Close()
 }
 
 // argBytes is how much of ARG_MAX args take (with the program name).

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// idleLength is how long an idle meeting lasts: longer than any run, which
+// ends by stopping record.
+const idleLength = 24 * time.Hour
+
+// idleRound is a round of -idle: meetings that send their snapshots and
+// then nothing but heartbeat echoes. Once record has connected every
+// meeting and cfg.Settle has passed, it measures record's CPU time over
+// cfg.Window and its memory at the end of it (at rest), then stops record
+// with SIGINT (which must exit 0) and checks that every meeting holds its
+// snapshots and heartbeats and ended "stopped".
+func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, error) {
+	p, err := prepare(ctx, bin, dir, cfg, idleLength, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	for _, s := range p.scens {
+		// What is played before the stop: the snapshots.
+		k := 0
+		for k < len(s.Frames) && s.Frames[k].Offset < streamStart {
+			k++
+		}
+		s.Frames = s.Frames[:k]
+	}
+	recordLog := filepath.Join(dir, "record.log")
+	recordErr, err := os.Create(recordLog)
+	if err != nil {
+		return nil, err
+	}
+	defer recordErr.Close()
+	conns := newConnCounter(recordErr, cfg.Meetings)
+	cmd := exec.Command(bin, p.recordArgs("info")...)
+	cmd.Env = append(os.Environ(), "CONFREC_HOST_PASSWORD="+password)
+	cmd.Stdout, cmd.Stderr = io.Discard, conns
+	began := time.Now()
+	rec, err := start(cmd)
+	if err != nil {
+		return nil, err
+	}
+	stopSampling := make(chan struct{})
+	peaks := sampleMemory(cmd.Process.Pid, 200*time.Millisecond, stopSampling)
+	res := &roundResult{Meetings: cfg.Meetings, Window: cfg.Window}
+	measure := func() error {
+		limit := time.NewTimer(time.Minute + time.Duration(cfg.Meetings)*10*time.Millisecond)
+		defer limit.Stop()
+		select {
+		case <-conns.all:
+		case <-limit.C:
+			return fmt.Errorf("%d of %d meetings connected in time", conns.count(), cfg.Meetings)
+		case <-rec.done:
+			return fmt.Errorf("record exited before connecting every meeting: %v", rec.err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		res.Connect = time.Since(began)
+		if err := sleep(ctx, rec, cfg.Settle); err != nil {
+			return err
+		}
+		t0, c0, err := procCPU(cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		if err := sleep(ctx, rec, cfg.Window); err != nil {
+			return err
+		}
+		t1, c1, err := procCPU(cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		res.IdleCPU = float64(c1-c0) / float64(t1.Sub(t0))
+		res.Rest, _ = readStatus(cmd.Process.Pid)
+		return nil
+	}
+	merr := measure()
+	// 10,000 close handshakes and a final flush take a while.
+	serr := rec.stop(2 * time.Minute)
+	res.Wall = time.Since(began)
+	close(stopSampling)
+	res.Mem = <-peaks
+	res.CPU = rec.cpu()
+	if merr != nil {
+		return nil, fmt.Errorf("record: %w\n%s", merr, tail(recordLog, 4000))
+	}
+	if serr != nil {
+		return nil, fmt.Errorf("record did not stop well: %w\n%s", serr, tail(recordLog, 4000))
+	}
+	if err := p.finish(res); err != nil {
+		return nil, err
+	}
+	res.Check, err = verify(filepath.Join(dir, "rec.db"), p.scens, expectation{
+		Beats: max(0, int((cfg.Settle+cfg.Window)/cfg.Heartbeat)-1), Reason: "stopped"})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// sleep waits d, failing if ctx ends or record exits first.
+func sleep(ctx context.Context, rec *child, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-rec.done:
+		return fmt.Errorf("record exited while idle: %v", rec.err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// clockTick is the unit of /proc/<pid>/stat's CPU times: USER_HZ, 100 on
+// every Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// procCPU returns the time now and the user+system CPU time the process
+// has used so far, from /proc/<pid>/stat.
+func procCPU(pid int) (time.Time, time.Duration, error) {
+	now := time.Now()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return now, 0, fmt.Errorf("read CPU time: %w", err)
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after its closing parenthesis. utime and stime are fields 14 and 15,
+	// the 12th and 13th after it.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return now, 0, fmt.Errorf("read CPU time: unexpected /proc/%d/stat %.80q", pid, b)
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return now, 0, fmt.Errorf("read CPU time: unexpected /proc/%d/stat %.80q", pid, b)
+	}
+	return now, time.Duration(u+s) * clockTick, nil
+}
+
+// connCounter is record's stderr at log level info: it writes it through to
+// w and closes all once it has seen want "connected" lines.
+type connCounter struct {
+	w    io.Writer
+	want int
+	all  chan struct{}
+
+	mu   sync.Mutex
+	buf  []byte
+	seen int
+}
+
+func newConnCounter(w io.Writer, want int) *connCounter {
+	return &connCounter{w: w, want: want, all: make(chan struct{})}
+}
+
+func (c *connCounter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.buf = append(c.buf, p...)
+	for {
+		line, rest, ok := bytes.Cut(c.buf, []byte("\n"))
+		if !ok {
+			break
+		}
+		if bytes.Contains(line, []byte(" msg=connected ")) {
+			c.seen++
+			if c.seen == c.want {
+				close(c.all)
+			}
+		}
+		c.buf = rest
+	}
+	c.buf = append(c.buf[:0:0], c.buf...)
+	c.mu.Unlock()
+	return c.w.Write(p)
+}
+
+func (c *connCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen
+}
+
+// printIdle writes the table of an -idle run.
+func (r *report) printIdle(out io.Writer, cfg config) {
+	m := r.Main
+	c := m.Check
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	row := func(k, format string, args ...any) { fmt.Fprintf(w, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	row("idle meetings", "%d (one record process, one replay serve)", m.Meetings)
+	row("at rest", "snapshots, then heartbeats only (every %v); measured over %v from %v after all connected", cfg.Heartbeat, m.Window, cfg.Settle)
+	row("all connected after", "%v", m.Connect.Round(time.Millisecond))
+	row("notifications", "%d of %d snapshot frames stored, in order", c.Notifications, c.Want)
+	lo, hi, sum := minMaxSum(c.Heartbeats)
+	rlo, _, rsum := minMaxSum(c.Replies)
+	row("heartbeats/meeting", "%d..%d sent (%d in all), answered %d in all (fewest %d)", lo, hi, sum, rsum, rlo)
+	row("record CPU at rest", "%.2f%% of one core", 100*m.IdleCPU)
+	row("record RSS at rest", "%s (RssAnon %s, RssFile %s)", mib(m.Rest.RSS), mib(m.Rest.Anon), mib(m.Rest.File))
+	row("record peak RSS", "%s (VmHWM; %d threads)", mib(m.Mem.HWM), m.Mem.Threads)
+	if b := r.Base; b != nil {
+		row("base (1 meeting)", "RSS at rest %s, peak %s", mib(b.Rest.RSS), mib(b.Mem.HWM))
+		row("RSS/meeting at rest", "%s ((rest − base rest)/meetings; RssAnon alone %s)",
+			kib(r.restPerMeeting()), kib((m.Rest.Anon-b.Rest.Anon)/int64(m.Meetings)))
+		row("(peak − base)/meeting", "%s", kib(r.peakPerMeeting()))
+	}
+	w.Flush()
+}
+
+// restPerMeeting is the RSS at rest each meeting adds to the 1-meeting base.
+func (r *report) restPerMeeting() int64 {
+	if r.Base == nil {
+		return r.Main.Rest.RSS / int64(r.Main.Meetings)
+	}
+	return (r.Main.Rest.RSS - r.Base.Rest.RSS) / int64(r.Main.Meetings)
+}
+
+// peakPerMeeting is the peak RSS each meeting adds to the 1-meeting base's.
+func (r *report) peakPerMeeting() int64 {
+	if r.Base == nil {
+		return r.Main.Mem.HWM / int64(r.Main.Meetings)
+	}
+	return (r.Main.Mem.HWM - r.Base.Mem.HWM) / int64(r.Main.Meetings)
+}
