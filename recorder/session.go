@@ -179,8 +179,8 @@ func (s *session) readLoop(ctx context.Context) {
 // or its kind when it has none.
 func frameAction(op store.Opcode, b []byte) string {
 	if op == store.Text {
-		if env, err := confctl.DecodeEnvelope(b); err == nil && env.Action != "" {
-			return env.Action
+		if action, _ := confctl.Peek(b); action != "" {
+			return action
 		}
 	}
 	return op.String()
@@ -239,13 +239,14 @@ type notifyFields struct {
 // and the meeting's end. It only returns store errors; a message that does
 // not parse is simply not learnt from.
 func (s *session) inspect(b []byte) error {
-	env, err := confctl.DecodeEnvelope(b)
-	if err != nil {
-		return nil
-	}
-	switch env.Action {
+	// Most messages are none of the kinds learnt from: a scan for the
+	// action, which allocates nothing, spares them a full decode.
+	action, _ := confctl.PeekBytes(b)
+	switch string(action) {
 	case confctl.ActionHeartBeat:
-		s.hb.answer(env.Sequence)
+		if env, err := confctl.DecodeEnvelope(b); err == nil {
+			s.hb.answer(env.Sequence)
+		}
 	case confctl.ActionConfBasicInfo:
 		var f notifyFields
 		if json.Unmarshal(b, &f) != nil {
@@ -253,6 +254,10 @@ func (s *session) inspect(b []byte) error {
 		}
 		title, ok := text(f.Title)
 		if !ok {
+			env, err := confctl.DecodeEnvelope(b)
+			if err != nil {
+				return nil
+			}
 			if obj, isObj := env.DataObject(); isObj && json.Unmarshal(obj, &f) == nil {
 				title, ok = text(f.Title)
 			}
@@ -265,6 +270,9 @@ func (s *session) inspect(b []byte) error {
 			s.r.log.Info("meeting title", "meeting", s.r.o.ConfID, "title", title)
 		}
 	case confctl.ActionConfDynamicInfo:
+		if !mayHoldDestroyed(b) {
+			return nil
+		}
 		var f notifyFields
 		if json.Unmarshal(b, &f) != nil {
 			return nil
@@ -279,6 +287,22 @@ func (s *session) inspect(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// mayHoldDestroyed reports whether b could hold the state "Destroyed" in
+// any letter case (strings.EqualFold's, which also folds "ſ" to "s"): it
+// holds "troyed" in any ASCII case, or an escape that might spell it.
+func mayHoldDestroyed(b []byte) bool {
+	if bytes.IndexByte(b, '\\') >= 0 {
+		return true
+	}
+	const tail = "troyed" // no letter in it has a non-ASCII fold
+	for i := 0; i+len(tail) <= len(b); i++ {
+		if c := b[i]; (c == 't' || c == 'T') && strings.EqualFold(string(b[i:i+len(tail)]), tail) {
+			return true
+		}
+	}
+	return false
 }
 
 // text returns a JSON string's value, or a JSON number's text.
