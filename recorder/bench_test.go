@@ -85,9 +85,12 @@ func bareRead(ctx context.Context, srv *replay.Server, confID string) (int, erro
 	if err := conn.Write(ctx, websocket.MessageText, sub); err != nil {
 		return 0, err
 	}
+	// Reads with a context that cannot end, as the recorder's: a
+	// cancellable one costs coder/websocket a registration per message.
+	rctx := context.WithoutCancel(ctx)
 	n := 0
 	for {
-		if _, _, err := conn.Read(ctx); err != nil {
+		if _, _, err := conn.Read(rctx); err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
 				return n, nil
 			}

@@ -89,7 +89,7 @@ func LoadMeeting(db *store.DB, confID string) (*Script, error) {
 			}
 			s.Steps = append(s.Steps, Step{Offset: off, Kind: StepClose, CloseCode: code, CloseReason: reason})
 		default:
-			if env, err := confctl.DecodeEnvelope(f.Payload); err == nil && confctl.IsReplyAction(env.Action) {
+			if action, _ := confctl.Peek(f.Payload); confctl.IsReplyAction(action) {
 				continue
 			}
 			s.Steps = append(s.Steps, Step{Offset: off, Kind: StepText, Payload: f.Payload})

@@ -308,11 +308,23 @@ func (c *session) handle(ev event, ok bool, subscribed *bool, hb *time.Timer) bo
 	return true
 }
 
-// write sends one message, giving up after writeTimeout.
+// write sends one message, giving up after writeTimeout. The bound is a
+// write deadline on the TCP connection, lifted after the write: a context
+// with a timeout costs a timer, a context and a cancel registration in
+// coder/websocket per message, which at speed 0 is most of the server's
+// work after the write itself.
 func (c *session) write(typ websocket.MessageType, p []byte) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), writeTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, typ, p)
+	if c.nc == nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), writeTimeout)
+		defer cancel()
+		return c.ws.Write(ctx, typ, p)
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+		return err
+	}
+	err := c.ws.Write(context.Background(), typ, p)
+	_ = c.nc.SetWriteDeadline(time.Time{}) // fails only on a closed connection
+	return err
 }
 
 // peek returns how long until the next step is due, or end true when every
