@@ -1,0 +1,56 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+BenchmarkCase1_Ingest/confrec-2         	       1	  900000 frames/s	  120 frames/commit
+BenchmarkCase1_Ingest/confrec-2         	       1	  700000 frames/s	  120 frames/commit
+BenchmarkCase1_Ingest/confrec-2         	       1	  800000 frames/s	  120 frames/commit
+BenchmarkCase1_Ingest/baseline-2        	       1	 1600000 frames/s	  120 frames/commit
+BenchmarkCase4_IdleMeetings/confrec-2   	       1	   40000 B/meeting	  1.5 cpu-%	 80.5 peak-RSS-MB
+BenchmarkCase5_ExportJSONL/baseline/jq  	       1	   10000 frames/s
+BenchmarkReconstruct/fold_and_attendance-2 	1	 3000000 frames/s	 12 peak-heap-MB	 100 B/op
+PASS
+`
+
+func TestTable(t *testing.T) {
+	res := results{}
+	if err := parse(strings.NewReader(sample), res); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		bench, sub, unit string
+		want             float64
+		ok               bool
+	}{
+		{"Case1_Ingest", "confrec", "frames/s", 800000, true},
+		{"Case1_Ingest", "baseline", "frames/s", 1600000, true},
+		{"Case4_IdleMeetings", "confrec", "cpu-%", 1.5, true},
+		{"Case5_ExportJSONL", "baseline/jq", "frames/s", 10000, true},
+		{"Reconstruct", "fold_and_attendance", "peak-heap-MB", 12, true},
+		{"Case8_ReplayFanout", "confrec", "frames/s", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := res.median(tt.bench, tt.sub, tt.unit)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("median(%s/%s %s) = %v, %v; want %v, %v", tt.bench, tt.sub, tt.unit, got, ok, tt.want, tt.ok)
+		}
+	}
+	var out strings.Builder
+	printTable(&out, res)
+	for _, want := range []string{
+		"800k frames/s",
+		"0.50",
+		"4 idle meetings: CPU at rest",
+		"80 MiB",
+		"not measured",
+		"12 MiB (heap)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
