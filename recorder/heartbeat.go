@@ -12,8 +12,9 @@ import (
 	"github.com/confrec/confrec/store"
 )
 
-// heartbeat tracks the HeartBeat requests of one connection. The heartbeat
-// goroutine sends them; the read loop reports the echoes with answered.
+// heartbeat tracks the HeartBeat requests of one connection. The session's
+// timer goroutine sends them (beat); the read loop reports the echoes with
+// answer.
 type heartbeat struct {
 	mu       sync.Mutex
 	sent     string // sequence of the last request sent, "" before the first
@@ -42,43 +43,34 @@ func (h *heartbeat) next(seq string) bool {
 	return true
 }
 
-// runHeartbeat sends a HeartBeat every Options.Heartbeat until the session's
-// read loop ends, recording each as an Out frame. When a request is still
-// unanswered at the next tick, the connection is half-open: it marks the
-// session dropped and closes the connection, which ends the read loop
-// (detection takes at most two intervals). It is started by the session and
-// lives exactly as long as its connection.
-func (s *session) runHeartbeat(ctx context.Context) {
-	every := s.r.o.Heartbeat
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-tick.C:
-		}
-		now := time.Now()
-		seq := confctl.HeartBeatSequence(now)
-		if !s.hb.next(seq) {
-			s.fail(endDropped, fmt.Errorf("heartbeat not answered within %v: connection is half-open", every))
-			s.link.ws.CloseNow()
-			return
-		}
-		msg := confctl.NewHeartBeat(seq)
-		werr, serr := s.send(ctx, now, msg, msg)
-		if serr != nil {
-			s.fatal(serr)
-			return
-		}
-		if werr != nil {
-			// The connection is broken; the read loop sees why and ends the
-			// session. Closing it makes sure the read loop wakes up.
-			s.r.log.Debug("send heartbeat failed", "meeting", s.r.o.ConfID, "session", s.id, "err", s.r.red.Err(werr))
-			s.link.ws.CloseNow()
-			return
-		}
+// beat sends one HeartBeat, recording it as an Out frame; runTimers calls
+// it every Options.Heartbeat. When the previous request is still unanswered,
+// the connection is half-open: it marks the session dropped and closes the
+// connection, which ends the read loop (detection takes at most two
+// intervals). It returns false when no more heartbeats are to be sent on
+// this connection.
+func (s *session) beat(ctx context.Context) bool {
+	now := time.Now()
+	seq := confctl.HeartBeatSequence(now)
+	if !s.hb.next(seq) {
+		s.fail(endDropped, fmt.Errorf("heartbeat not answered within %v: connection is half-open", s.r.o.Heartbeat))
+		s.link.ws.CloseNow()
+		return false
 	}
+	msg := confctl.NewHeartBeat(seq)
+	werr, serr := s.send(ctx, now, msg, msg)
+	if serr != nil {
+		s.fatal(serr)
+		return false
+	}
+	if werr != nil {
+		// The connection is broken; the read loop sees why and ends the
+		// session. Closing it makes sure the read loop wakes up.
+		s.r.log.Debug("send heartbeat failed", "meeting", s.r.o.ConfID, "session", s.id, "err", s.r.red.Err(werr))
+		s.link.ws.CloseNow()
+		return false
+	}
+	return true
 }
 
 // send writes msg and, once it is written, records stored (msg with secrets

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 
 	"github.com/confrec/confrec/confctl"
@@ -64,6 +63,7 @@ type recorder struct {
 	red    *confctl.Redactor
 	log    *slog.Logger
 	tokens *tokenKeeper // nil in direct mode
+	alive  *keepAlive   // keeps tokens alive during sessions; nil in direct mode
 
 	// Touched only by the goroutine running Record (sessions run one at a time).
 	sessions int
@@ -104,15 +104,11 @@ func Record(ctx context.Context, db *store.DB, opts Options) (Result, error) {
 		r.red.Add(s)
 	}
 
-	var wg sync.WaitGroup
-	rctx, cancel := context.WithCancel(ctx)
 	if !o.direct() {
 		r.tokens = newTokenKeeper(&o, r.red)
-		wg.Go(func() { r.tokens.refresh(rctx, backoff{min: o.Backoff.Min, max: o.Backoff.Max}) })
+		r.alive = &keepAlive{k: r.tokens, bo: backoff{min: o.Backoff.Min, max: o.Backoff.Max}}
 	}
 	ended, err := r.loop(ctx)
-	cancel()
-	wg.Wait()
 
 	fctx, fcancel := storeContext(ctx)
 	defer fcancel()

@@ -35,9 +35,10 @@ const (
 )
 
 // session is one connection: it begins a store session, subscribes, runs the
-// heartbeat and closer goroutines, and reads and records until the connection
-// ends. The read loop runs in the goroutine that called runSession, which
-// returns only after the other two have exited.
+// timer goroutine (runTimers: heartbeats, the token's keep-alive, closing),
+// and reads and records until the connection ends. The read loop runs in the
+// goroutine that called runSession, which returns only after the timer
+// goroutine has exited: two goroutines a connection.
 type session struct {
 	r    *recorder
 	link *link
@@ -51,7 +52,7 @@ type session struct {
 
 	done      chan struct{} // closed when the read loop has ended
 	destroyed chan struct{} // closed by the read loop on ConfDynamicInfoNotify "Destroyed"
-	stopping  atomic.Bool   // the closer is stopping the connection for the caller
+	stopping  atomic.Bool   // runTimers is stopping the connection for the caller
 	inData    atomic.Int64  // data frames received
 
 	mu          sync.Mutex // guards the fields below
@@ -86,8 +87,7 @@ func (r *recorder) runSession(ctx context.Context, l *link) (reason string, gotD
 
 	s.subscribe(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { s.runHeartbeat(ctx) })
-	wg.Go(func() { s.runCloser(ctx) })
+	wg.Go(func() { s.runTimers(ctx) })
 	s.readLoop(ctx)
 	close(s.done)
 	wg.Wait()
@@ -141,7 +141,7 @@ func (s *session) subscribe(ctx context.Context) {
 func (s *session) readLoop(ctx context.Context) {
 	// Reads must not follow ctx: coder/websocket closes the connection
 	// when a read's context ends, and a stop owes the server a close
-	// handshake, which runCloser performs.
+	// handshake, which runTimers performs.
 	rctx := context.WithoutCancel(ctx)
 	for {
 		typ, b, err := s.link.ws.Read(rctx)
@@ -316,33 +316,6 @@ func text(raw json.RawMessage) (string, bool) {
 		return n.String(), true
 	}
 	return "", false
-}
-
-// runCloser closes the connection on the recorder's behalf: with 1000
-// "recording stopped" when ctx is cancelled, and with 1000 "meeting ended"
-// when the server has not closed DestroyedGrace after "Destroyed". The close
-// frame is recorded (Out) before it is sent. It exits when the read loop
-// ends.
-func (s *session) runCloser(ctx context.Context) {
-	select {
-	case <-s.done:
-		return
-	case <-ctx.Done():
-		s.stopping.Store(true)
-		s.close(reasonStopped)
-		return
-	case <-s.destroyed:
-	}
-	t := time.NewTimer(s.r.o.DestroyedGrace)
-	defer t.Stop()
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		s.stopping.Store(true)
-		s.close(reasonStopped)
-	case <-t.C:
-		s.close(reasonEnded)
-	}
 }
 
 // close records a normal-closure Close frame with reason and performs the

@@ -21,7 +21,7 @@ const maxRenewMargin = 5 * time.Minute
 const minRenewGap = 10 * time.Second
 
 // tokenKeeper holds the meeting-control token of the token flow and keeps it
-// alive. Calls to renew are serialized, so the refresher goroutine and a
+// alive. Calls to renew are serialized, so the keep-alive and a
 // reconnect never race two keep-alives; every token API call is bounded by
 // Options.RequestTimeout, and a renew waiting for its turn gives up when its
 // context ends, so a stalled call never blocks a reconnect or a stop for
@@ -169,61 +169,79 @@ func renewAt(t confctl.ConfToken, now time.Time, minGap time.Duration) time.Time
 	return at
 }
 
-// refresh keeps the token alive until ctx is done: it renews it shortly
-// before it expires (see renewAt), retrying failures with backoff. It never
-// waits less than bo.min between calls, nor less than the gap renewAt
-// enforces after a successful renewal (its own or a reconnect's). It stops, logging why, when the
-// server says the meeting is over or refuses the keep-alive for good; the
-// next reconnect then meets the same answer and ends the recording.
-func (k *tokenKeeper) refresh(ctx context.Context, bo backoff) {
-	var d time.Duration
-	retrying := false
-	for {
-		var fire <-chan time.Time // nil: no token yet, wait for the first
-		if !retrying {
-			if due, ok := k.due(); ok {
-				d = max(time.Until(due), bo.min)
-			} else {
-				d = -1
-			}
+// keepAlive keeps the token alive while a session runs: it renews it
+// shortly before it expires (see renewAt), retrying failures with backoff.
+// It has no goroutine of its own: the session's timer goroutine (runTimers)
+// waits on the channel arm returns and calls fire; between sessions every
+// connect renews the token anyway. It never waits less than bo.min between
+// calls, nor less than the gap renewAt enforces after a successful renewal
+// (its own or a reconnect's, which tokenKeeper.changed signals). It stops
+// for good, logging why, when the server says the meeting is over or
+// refuses the keep-alive for good; the next reconnect then meets the same
+// answer and ends the recording. Sessions use it one at a time.
+type keepAlive struct {
+	k        *tokenKeeper
+	bo       backoff
+	retrying bool          // the last renewal failed: wait retryIn
+	retryIn  time.Duration // the backoff's wait
+	stopped  bool
+	timer    *time.Timer
+}
+
+// arm starts the timer for the next renewal, stopping the previous one, and
+// returns its channel: nil when there is nothing to wait for (no token yet,
+// or stopped).
+func (a *keepAlive) arm() <-chan time.Time {
+	a.disarm()
+	if a.stopped {
+		return nil
+	}
+	d := a.retryIn
+	if !a.retrying {
+		due, ok := a.k.due()
+		if !ok {
+			return nil
 		}
-		var timer *time.Timer
-		if d >= 0 {
-			timer = time.NewTimer(d)
-			fire = timer.C
-		}
+		d = max(time.Until(due), a.bo.min)
+	}
+	a.timer = time.NewTimer(d)
+	return a.timer.C
+}
+
+// disarm stops the timer.
+func (a *keepAlive) disarm() {
+	stopTimer(a.timer)
+	a.timer = nil
+}
+
+// changed notes that a new token was obtained elsewhere (a reconnect):
+// failures are forgotten. Call arm after it.
+func (a *keepAlive) changed() {
+	a.retrying = false
+	a.bo.reset()
+}
+
+// fire renews the token. Call arm after it.
+func (a *keepAlive) fire(ctx context.Context) {
+	k := a.k
+	t, err := k.renew(ctx)
+	switch {
+	case ctx.Err() != nil:
+	case err == nil:
+		a.changed()
+		// renew signalled changed; consume it so the timer is computed once.
 		select {
-		case <-ctx.Done():
-			stopTimer(timer)
-			return
 		case <-k.changed:
-			stopTimer(timer)
-			retrying = false
-			bo.reset()
-			continue
-		case <-fire:
-		}
-		t, err := k.renew(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err == nil:
-			retrying = false
-			bo.reset()
-			// renew signalled changed; consume it so the timer is computed once.
-			select {
-			case <-k.changed:
-			default:
-			}
-			k.log.Debug("control token renewed", "meeting", k.confID, "expires", t.ExpireAt)
-		case errors.Is(err, confctl.ErrMeetingNotRunning) || !retryable(err):
-			k.log.Info("control token keep-alive stopped", "meeting", k.confID, "err", err)
-			return
 		default:
-			retrying = true
-			d = bo.next()
-			k.log.Warn("control token keep-alive failed", "meeting", k.confID, "retry_in", d, "err", err)
 		}
+		k.log.Debug("control token renewed", "meeting", k.confID, "expires", t.ExpireAt)
+	case errors.Is(err, confctl.ErrMeetingNotRunning) || !retryable(err):
+		a.stopped = true
+		k.log.Info("control token keep-alive stopped", "meeting", k.confID, "err", err)
+	default:
+		a.retrying = true
+		a.retryIn = a.bo.next()
+		k.log.Warn("control token keep-alive failed", "meeting", k.confID, "retry_in", a.retryIn, "err", err)
 	}
 }
 
