@@ -1,6 +1,8 @@
 package confctl_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,7 +84,12 @@ func FuzzPeek(f *testing.F) {
 }
 
 func BenchmarkPeek(b *testing.B) {
-	frame := readSample(b, "ParticipantsNotify.full.json")
+	// Compact, as frames are on the wire.
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, readSample(b, "ParticipantsNotify.full.json")); err != nil {
+		b.Fatal(err)
+	}
+	frame := buf.Bytes()
 	b.SetBytes(int64(len(frame)))
 	b.ReportAllocs()
 	for b.Loop() {
