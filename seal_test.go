@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,11 +31,15 @@ func verifyRows(t *testing.T, db string, args ...string) ([]verifyRow, result) {
 	return rows, r
 }
 
-// editFrames opens the closed database at path with bbolt directly and runs
-// edit on the meeting's frames bucket, the way an attacker with the file
-// would. Keys are time (ns) and seq, both big-endian u64.
+// editFrames rewrites the meeting's frames in the closed database at path
+// as type 1 records (one key per frame, the layout store wrote before it
+// packed frames into blocks, and still reads), then opens it with bbolt
+// directly and runs edit on the meeting's frames bucket, the way an
+// attacker with the file would. Keys are time (ns) and seq, both
+// big-endian u64.
 func editFrames(t *testing.T, path, meeting string, edit func(frames *bolt.Bucket, bySeq func(uint64) ([]byte, []byte))) {
 	t.Helper()
+	asTypeOne(t, path, meeting)
 	bdb, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -327,5 +333,61 @@ func TestSealedMeetingSurvivesHoldAndBackup(t *testing.T) {
 	rows, r = verifyRows(t, backup, "--manifest", manifest)
 	if r.code != 0 || len(rows) != 1 || rows[0].Status != "OK" || rows[0].Signature != "unsigned" {
 		t.Fatalf("verify --manifest of the backup: exit %d %+v", r.code, rows)
+	}
+}
+
+// asTypeOne rewrites meeting's frames in the closed database at path as
+// type 1 records, keyed as the store keys them: the frame's time, held from
+// going back, and seq. A type 1 record is: type 1, time (ns) i64, session
+// u32, dir, opcode, CRC-32C of key and the record so far, payload.
+func asTypeOne(t *testing.T, path, meeting string) {
+	t.Helper()
+	db, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Frames(meeting, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []store.Frame
+	for c.Next() {
+		frames = append(frames, c.Frame())
+	}
+	if err := errors.Join(c.Err(), db.Close()); err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		mb := tx.Bucket([]byte(meeting))
+		if err := mb.DeleteBucket([]byte("frames")); err != nil {
+			return err
+		}
+		fb, err := mb.CreateBucket([]byte("frames"))
+		if err != nil {
+			return err
+		}
+		var keyTime int64
+		for _, f := range frames {
+			keyTime = max(keyTime, f.Time.UnixNano())
+			key := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(keyTime)), f.Seq)
+			rec := []byte{1}
+			rec = binary.BigEndian.AppendUint64(rec, uint64(f.Time.UnixNano()))
+			rec = binary.BigEndian.AppendUint32(rec, f.Session)
+			rec = append(rec, byte(f.Dir), byte(f.Op))
+			crc := crc32.Update(crc32.Checksum(key, tab), tab, rec)
+			rec = binary.BigEndian.AppendUint32(rec, crc32.Update(crc, tab, f.Payload))
+			if err := fb.Put(key, append(rec, f.Payload...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := errors.Join(err, bdb.Close()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -95,15 +95,18 @@ func newDB(t testing.TB) string {
 }
 
 // The stored layout, as store documents it: one bucket per meeting holding a
-// "frames" bucket; a frame's key is its time (ns) and seq, both big-endian
-// u64; its record is type 1, time, session, dir, opcode, CRC-32C of key and
-// record, payload.
+// "frames" bucket; keys are a key time (ns) and seq, both big-endian u64.
+// The store writes blocks of frames (record type 2) and reads the older one
+// key per frame records (type 1: time, session, dir, opcode, CRC-32C of key
+// and record, payload), which these tests damage one frame at a time.
 var framesBucket = []byte("frames")
 
-// damage opens the closed database at path with bbolt directly and runs fn
-// on the meeting's frames bucket.
+// damage rewrites the meeting's frames in the closed database at path as
+// type 1 records, then opens it with bbolt directly and runs fn on the
+// meeting's frames bucket.
 func damage(t testing.TB, path string, fn func(frames *bolt.Bucket)) {
 	t.Helper()
+	asTypeOne(t, path, meeting)
 	bdb, err := bolt.Open(path, 0o600, nil)
 	must(t, err)
 	must(t, bdb.Update(func(tx *bolt.Tx) error {
@@ -149,4 +152,43 @@ func decode(key, rec []byte) store.Frame {
 		Op:      store.Opcode(rec[14]),
 		Payload: rec[19:],
 	}
+}
+
+// asTypeOne rewrites meeting's frames in the closed database at path as
+// type 1 records, one key per frame, keyed as the store keys them: the
+// frame's time, held from going back.
+func asTypeOne(t testing.TB, path, meeting string) {
+	t.Helper()
+	db, err := store.Open(path, &store.Options{ReadOnly: true})
+	must(t, err)
+	c, err := db.Frames(meeting, nil)
+	must(t, err)
+	var frames []store.Frame
+	for c.Next() {
+		frames = append(frames, c.Frame())
+	}
+	must(t, c.Err())
+	must(t, db.Close())
+	bdb, err := bolt.Open(path, 0o600, nil)
+	must(t, err)
+	must(t, bdb.Update(func(tx *bolt.Tx) error {
+		mb := tx.Bucket([]byte(meeting))
+		if err := mb.DeleteBucket(framesBucket); err != nil {
+			return err
+		}
+		fb, err := mb.CreateBucket(framesBucket)
+		if err != nil {
+			return err
+		}
+		var keyTime int64
+		for _, f := range frames {
+			keyTime = max(keyTime, f.Time.UnixNano())
+			key := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(keyTime)), f.Seq)
+			if err := fb.Put(key, record(key, &f)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	must(t, bdb.Close())
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -132,10 +133,11 @@ type writer struct {
 	db       *DB
 	meetings map[string]*Meeting // cache of metadata, coherent because only the writer writes
 	batch    []*request
+	blocks   map[string]*block // per meeting, the block the transaction is filling
 }
 
 func newWriter(db *DB) *writer {
-	return &writer{db: db, meetings: make(map[string]*Meeting)}
+	return &writer{db: db, meetings: make(map[string]*Meeting), blocks: make(map[string]*block)}
 }
 
 func (w *writer) run() {
@@ -202,7 +204,9 @@ func (w *writer) commit() {
 	err := w.db.err()
 	if err == nil {
 		err = w.db.bolt.Update(w.apply)
-		if err != nil {
+		if err == nil {
+			w.db.commits.Add(1)
+		} else {
 			err = fmt.Errorf("commit to %s: %w", w.db.path, err)
 			w.db.failed.CompareAndSwap(nil, &err)
 			w.db.opts.Logger.Error("store commit failed", "path", w.db.path, "requests", len(w.batch), "err", err)
@@ -223,6 +227,7 @@ func (w *writer) commit() {
 
 func (w *writer) apply(tx *bolt.Tx) error {
 	touched := make(map[string]*bolt.Bucket)
+	clear(w.blocks)
 	var err error
 	for _, r := range w.batch {
 		if r.kind == reqFlush {
@@ -267,6 +272,9 @@ func (w *writer) apply(tx *bolt.Tx) error {
 			return fmt.Errorf("meeting %s: %w", r.meeting, err)
 		}
 	}
+	if err := w.putBlocks(); err != nil {
+		return err
+	}
 	for id, b := range touched {
 		v, err := encodeMeta(w.meetings[id])
 		if err != nil {
@@ -307,28 +315,88 @@ func (w *writer) bucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
 	return b, nil
 }
 
+// blockMax bounds a block's value in bytes: a block is cut before the frame
+// that would take it past blockMax (a single larger frame gets a block of
+// its own). bbolt puts at least two values in a leaf page and moves a
+// larger page to overflow pages, which are rewritten whole when the leaf
+// changes: blocks of up to half a 4 KiB page (less the page header and two
+// element headers with keys) fill pages and keep each commit's writes to
+// the new frames and the meeting's last page.
+var blockMax = (4096-16)/2 - 16 - keyLen
+
+// block is the block of frames the current transaction is filling for one
+// meeting. It is written (Put) when full and when the transaction ends.
+type block struct {
+	fb   *bolt.Bucket
+	key  []byte
+	val  []byte // record type byte, then entries
+	seq  uint64 // the key's seq
+	prev int64  // the last entry's frame time
+}
+
 func (w *writer) putFrame(b *bolt.Bucket, m *Meeting, f *Frame) error {
-	fb := b.Bucket(framesBucket)
-	fb.FillPercent = 1.0 // keys only ever grow: pack pages full
 	m.Frames++
 	f.Seq = m.Frames
 	t := f.Time.UnixNano()
 	keyTime := max(t, m.lastKeyTime)
 	m.lastKeyTime = keyTime
-	// bbolt keeps the key and value slices until the commit: each Put needs
-	// its own, so key and record share one fresh allocation.
-	kv := make([]byte, 0, keyLen+recHeaderLen+len(f.Payload))
-	kv = frameKey(kv, keyTime, f.Seq)
-	kv = appendRecord(kv, kv[:keyLen], f)
-	if err := fb.Put(kv[:keyLen], kv[keyLen:]); err != nil {
-		return fmt.Errorf("put frame %d: %w", f.Seq, err)
+	blk := w.blocks[m.ID]
+	size := maxEntryHeader + len(f.Payload)
+	if blk != nil && len(blk.val)+size > blockMax {
+		if err := blk.put(); err != nil {
+			return err
+		}
+		blk = nil
 	}
+	if blk == nil {
+		fb := b.Bucket(framesBucket)
+		fb.FillPercent = 1.0 // keys only ever grow: pack pages full
+		// bbolt keeps the key and value slices until the commit: each
+		// block has its own.
+		blk = &block{fb: fb}
+		// The meeting's last block, when it has room, takes the frames: its
+		// leaf page is rewritten by this commit anyway.
+		k, v := fb.Cursor().Last()
+		if prev, ok := lastEntryTime(k, v); ok && len(v)+size <= blockMax {
+			blk.key = append(make([]byte, 0, keyLen), k...)
+			blk.val = append(make([]byte, 0, blockMax), v...)
+			blk.seq = binary.BigEndian.Uint64(k[8:])
+			blk.prev = prev
+		} else {
+			blk.key = frameKey(make([]byte, 0, keyLen), keyTime, f.Seq)
+			blk.val = make([]byte, 1, blockMax)
+			blk.val[0] = recBlockV2
+			blk.seq = f.Seq
+			blk.prev = keyTime
+		}
+		w.blocks[m.ID] = blk
+	}
+	blk.val = appendEntry(blk.val, keyTime, blk.seq, blk.prev, f)
+	blk.prev = t
 	m.ChainHead = ChainNext(m.ChainHead, f)
 	m.Bytes += uint64(len(f.Payload))
 	if m.FirstTime.IsZero() {
 		m.FirstTime = f.Time.UTC()
 	}
 	m.LastTime = f.Time.UTC()
+	return nil
+}
+
+func (blk *block) put() error {
+	if err := blk.fb.Put(blk.key, blk.val); err != nil {
+		return fmt.Errorf("put frames from %d: %w", binary.BigEndian.Uint64(blk.key[8:]), err)
+	}
+	return nil
+}
+
+// putBlocks writes the blocks the transaction filled.
+func (w *writer) putBlocks() error {
+	for id, blk := range w.blocks {
+		if err := blk.put(); err != nil {
+			return fmt.Errorf("meeting %s: %w", id, err)
+		}
+	}
+	clear(w.blocks)
 	return nil
 }
 

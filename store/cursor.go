@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -31,7 +33,11 @@ const cursorChunk = 256
 type Cursor struct {
 	db      *DB
 	meeting string
+	from    int64 // inclusive key-time bound
 	to      int64 // exclusive key-time bound; 0: none
+	seek    bool  // the first read seeks to from
+	bad     error // damage found by fill, returned after the frames before it
+	skip    int   // entries of the block at next read already
 	next    []byte
 	done    bool
 	buf     []Frame
@@ -46,10 +52,12 @@ func (db *DB) Frames(meeting string, q *Query) (*Cursor, error) {
 	if _, err := db.Meeting(meeting); err != nil {
 		return nil, err
 	}
-	c := &Cursor{db: db, meeting: meeting, next: make([]byte, keyLen)}
+	c := &Cursor{db: db, meeting: meeting, next: make([]byte, keyLen), from: math.MinInt64}
 	if q != nil {
 		if !q.From.IsZero() {
-			binary.BigEndian.PutUint64(c.next, uint64(q.From.UnixNano()))
+			c.from = q.From.UnixNano()
+			c.seek = true
+			binary.BigEndian.PutUint64(c.next, uint64(c.from))
 		}
 		if !q.To.IsZero() {
 			c.to = q.To.UnixNano()
@@ -64,11 +72,21 @@ func (c *Cursor) Next() bool {
 		return false
 	}
 	if c.pos >= len(c.buf) {
+		if c.bad != nil {
+			c.err = c.bad
+			return false
+		}
 		if c.done {
 			return false
 		}
 		c.fill()
-		if c.err != nil || len(c.buf) == 0 {
+		if c.err != nil {
+			return false
+		}
+		if len(c.buf) == 0 {
+			if c.bad != nil {
+				c.err = c.bad
+			}
 			return false
 		}
 	}
@@ -92,25 +110,56 @@ func (c *Cursor) fill() {
 		}
 		cur := fb.Cursor()
 		k, v := cur.Seek(c.next)
+		if c.seek {
+			// The first read: the block holding From may start before it.
+			c.seek = false
+			switch {
+			case k == nil:
+				k, v = cur.Last()
+			case !bytes.Equal(k, c.next):
+				if k, v = cur.Prev(); k == nil {
+					k, v = cur.First()
+				}
+			}
+		}
+		// The block at c.next may have grown since it was read: its first
+		// c.skip entries were read then.
+		skip := 0
+		if bytes.Equal(k, c.next) {
+			skip = c.skip
+		}
+		var last []byte
+		var entries int
 		for ; k != nil && len(c.buf) < cursorChunk; k, v = cur.Next() {
-			if len(k) == keyLen && c.to != 0 && int64(binary.BigEndian.Uint64(k)) >= c.to {
+			var end bool
+			var err error
+			c.buf, entries, end, err = decodeFrames(c.buf, k, v, skip, c.from, c.to)
+			skip = 0
+			if err != nil {
+				// The frames before the bad one come first: a reader such
+				// as Verify then names the first frame out of place.
+				var fe *frameError
+				errors.As(err, &fe)
+				c.bad = &ChainError{Meeting: c.meeting, Seq: fe.seq, Time: fe.time, Err: fe.err}
+				return nil
+			}
+			if end {
 				c.done = true
 				return nil
 			}
-			f, err := decodeRecord(k, v)
-			if err != nil {
-				var seq uint64
-				if len(k) == keyLen {
-					seq = binary.BigEndian.Uint64(k[8:])
-				}
-				return &ChainError{Meeting: c.meeting, Seq: seq, Time: f.Time, Err: err}
-			}
-			c.buf = append(c.buf, f)
+			last = k
 		}
 		if k == nil {
-			c.done = true
+			// Past the last key: the next read starts at the last block
+			// read, past its entries read, and finds the frames committed
+			// since, if any.
+			if last != nil {
+				c.next = append(c.next[:0], last...)
+				c.skip = entries
+			}
 			return nil
 		}
+		c.skip = 0
 		c.next = append(c.next[:0], k...) // the first key not yet read
 		return nil
 	})
@@ -132,6 +181,6 @@ func (c *Cursor) Err() error { return c.err }
 // Close releases the cursor. It holds no transaction between calls, so Close
 // only drops buffered frames; it always returns nil.
 func (c *Cursor) Close() error {
-	c.buf, c.done = nil, true
+	c.buf, c.done, c.bad = nil, true, nil
 	return nil
 }

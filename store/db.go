@@ -95,6 +95,7 @@ type DB struct {
 	mu       sync.RWMutex // guards closed and the reqs channel against Close
 	closed   bool
 	failed   atomic.Pointer[error] // sticky write error, set by the writer
+	commits  atomic.Uint64         // transactions the writer committed, for benchmarks
 	closeErr error
 	once     sync.Once
 }

@@ -21,6 +21,14 @@
 // [DB.Verify] recomputes a meeting's hash chain ([ChainNext]) and compares it
 // with the head kept in the meeting's metadata.
 //
+// A commit packs each meeting's new frames into blocks of consecutive frames
+// (up to half a bbolt page each, a meeting's last block filled up by the
+// next commit), keyed by the key time and seq of their first frame, so the
+// B+tree works per block rather than per frame. Each frame in a block keeps
+// its own seq, time and CRC: damage is still reported at the first bad
+// frame. Databases written before blocks (one key per frame) open, read and
+// verify as before; new frames are added to them in blocks.
+//
 // A meeting under a legal hold ([DB.SetHold], [Hold] in [Meeting.Hold]) cannot
 // be deleted: [DB.DeleteMeeting] refuses it with [ErrHeld] until
 // [DB.ReleaseHold]. Holds and deletes go through the writer like frames, so

@@ -84,7 +84,13 @@ func (f Frame) CloseStatus() (code uint16, reason string, ok bool) {
 	return binary.BigEndian.Uint16(f.Payload), string(f.Payload[2:]), true
 }
 
-// Record layout (type 1), after the 16-byte key (key time ns, seq, big-endian):
+// Frames are stored in a meeting's "frames" bucket under 16-byte keys: key
+// time (Unix ns, held monotonic) and seq, both big-endian u64, so keys sort by
+// receive time and never collide. The first byte of a value is its record
+// type, which decides how the rest is read; every type stays readable.
+//
+// Record layout (type 1, one frame per key, written before blocks existed),
+// after the key (key time, seq of the frame):
 //
 //	[0]      record type (recFrameV1)
 //	[1:9]    frame time, Unix ns, big-endian int64
@@ -93,11 +99,39 @@ func (f Frame) CloseStatus() (code uint16, reason string, ok bool) {
 //	[14]     opcode
 //	[15:19]  CRC-32C of key || record[0:15] || payload
 //	[19:]    payload
-const recFrameV1 byte = 1
+//
+// Record layout (type 2, a block of consecutive frames of the meeting), after
+// the key (key time and seq of the block's first frame):
+//
+//	[0]      record type (recBlockV2)
+//	then one entry per frame, in seq order:
+//	uvarint  seq minus the key's seq
+//	varint   frame time (Unix ns) minus the previous entry's frame time (the
+//	         key time for the first entry)
+//	uvarint  session
+//	byte     direction
+//	byte     opcode
+//	uvarint  payload length
+//	[4]      CRC-32C, big-endian, of key time u64 || seq u64 || frame time i64
+//	         (big-endian) || the entry's bytes before the CRC || payload
+//	payload
+//
+// An entry's key time is the key's time for the first entry, and for each
+// later one the larger of the previous entry's key time and its own frame
+// time: what its key would have been as a type 1 record. Each entry has its
+// own CRC and its own seq, so damage names the first bad frame: an entry
+// whose seq does not follow the one before it is reported as a break in the
+// sequence at the seq expected there.
+const (
+	recFrameV1 byte = 1
+	recBlockV2 byte = 2
+)
 
 const (
 	recHeaderLen = 19
 	keyLen       = 16
+	// maxEntryHeader bounds a type 2 entry's bytes before its payload.
+	maxEntryHeader = 3*binary.MaxVarintLen64 + binary.MaxVarintLen32 + 2 + 4
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -107,7 +141,8 @@ func frameKey(dst []byte, keyTime int64, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, seq)
 }
 
-// appendRecord appends f's record to b and returns the resulting slice.
+// appendRecord appends f's type 1 record to b and returns the resulting
+// slice. Only tests write type 1 records now.
 func appendRecord(b []byte, key []byte, f *Frame) []byte {
 	start := len(b)
 	b = append(b, recFrameV1)
@@ -120,8 +155,86 @@ func appendRecord(b []byte, key []byte, f *Frame) []byte {
 	return append(b, f.Payload...)
 }
 
-// decodeRecord decodes a stored key and record into a Frame whose Payload
-// is a copy. It checks the record's CRC.
+// appendEntry appends f's type 2 block entry to b. keyTime is the entry's
+// key time, keySeq the block key's seq and prevTime the previous entry's
+// frame time (the key time for the first entry).
+func appendEntry(b []byte, keyTime int64, keySeq uint64, prevTime int64, f *Frame) []byte {
+	start := len(b)
+	t := f.Time.UnixNano()
+	b = binary.AppendUvarint(b, f.Seq-keySeq)
+	b = binary.AppendVarint(b, t-prevTime)
+	b = binary.AppendUvarint(b, uint64(f.Session))
+	b = append(b, byte(f.Dir), byte(f.Op))
+	b = binary.AppendUvarint(b, uint64(len(f.Payload)))
+	crc := entryCRC(keyTime, f.Seq, t, b[start:], f.Payload)
+	b = binary.BigEndian.AppendUint32(b, crc)
+	return append(b, f.Payload...)
+}
+
+func entryCRC(keyTime int64, seq uint64, t int64, hdr, payload []byte) uint32 {
+	var abs [24]byte
+	binary.BigEndian.PutUint64(abs[0:], uint64(keyTime))
+	binary.BigEndian.PutUint64(abs[8:], seq)
+	binary.BigEndian.PutUint64(abs[16:], uint64(t))
+	crc := crc32.Update(crc32.Checksum(abs[:], castagnoli), castagnoli, hdr)
+	return crc32.Update(crc, castagnoli, payload)
+}
+
+// entry is a decoded type 2 entry header.
+type entry struct {
+	seq     uint64
+	time    int64
+	session uint32
+	dir     Direction
+	op      Opcode
+	hdr     int // bytes before the CRC
+	payload int // payload offset
+	size    int // bytes of the whole entry
+}
+
+// parseEntry reads the entry at the start of e. ok is false when e is too
+// short for it or a field overflows.
+func parseEntry(e []byte, keySeq uint64, prevTime int64) (en entry, ok bool) {
+	off := 0
+	d, n := binary.Uvarint(e)
+	if n <= 0 {
+		return en, false
+	}
+	off += n
+	dt, n := binary.Varint(e[off:])
+	if n <= 0 {
+		return en, false
+	}
+	off += n
+	sess, n := binary.Uvarint(e[off:])
+	if n <= 0 || sess > 1<<32-1 {
+		return en, false
+	}
+	off += n
+	if len(e)-off < 2 {
+		return en, false
+	}
+	en.dir, en.op = Direction(e[off]), Opcode(e[off+1])
+	off += 2
+	plen, n := binary.Uvarint(e[off:])
+	if n <= 0 {
+		return en, false
+	}
+	off += n
+	en.hdr = off
+	if uint64(len(e)-off) < 4 || plen > uint64(len(e)-off-4) {
+		return en, false
+	}
+	en.seq = keySeq + d
+	en.time = prevTime + dt
+	en.session = uint32(sess)
+	en.payload = off + 4
+	en.size = en.payload + int(plen)
+	return en, true
+}
+
+// decodeRecord decodes a stored type 1 key and record into a Frame whose
+// Payload is a copy. It checks the record's CRC.
 func decodeRecord(key, rec []byte) (Frame, error) {
 	if len(key) != keyLen || len(rec) < recHeaderLen || rec[0] != recFrameV1 {
 		return Frame{}, ErrRecordFormat
@@ -140,4 +253,118 @@ func decodeRecord(key, rec []byte) (Frame, error) {
 	}
 	f.Payload = append([]byte(nil), rec[recHeaderLen:]...)
 	return f, nil
+}
+
+// frameError is a bad frame found by decodeFrames: its seq (the one
+// expected there when the entry is unreadable) and, when known, its time.
+type frameError struct {
+	seq  uint64
+	time time.Time
+	err  error
+}
+
+func (e *frameError) Error() string { return fmt.Sprintf("frame %d: %v", e.seq, e.err) }
+func (e *frameError) Unwrap() error { return e.err }
+
+// decodeFrames appends to dst the frames of one stored key and value (a
+// type 1 record or a type 2 block) past the first skip entries (read
+// before) whose key times are at least from, and
+// stops before the first whose key time is at least to (to == 0: no bound),
+// reporting end. Payloads are copies (the frames of a block share one
+// allocation, each capped to its own bytes). Frames after to are not
+// checked. It returns the number of entries it walked past. On damage it
+// returns the frames before the bad one and a *frameError.
+func decodeFrames(dst []Frame, key, v []byte, skip int, from, to int64) (out []Frame, entries int, end bool, err error) {
+	if len(key) != keyLen {
+		return dst, 0, false, &frameError{err: ErrRecordFormat}
+	}
+	keyTime := int64(binary.BigEndian.Uint64(key))
+	keySeq := binary.BigEndian.Uint64(key[8:])
+	if len(v) == 0 || v[0] != recBlockV2 { // type 1, or damage decodeRecord reports
+		switch {
+		case to != 0 && keyTime >= to:
+			return dst, 0, true, nil
+		case keyTime < from || skip > 0:
+			return dst, 1, false, nil
+		}
+		f, err := decodeRecord(key, v)
+		if err != nil {
+			return dst, 0, false, &frameError{seq: keySeq, time: f.Time, err: err}
+		}
+		return append(dst, f), 1, false, nil
+	}
+	body := v[1:]
+	first := len(dst)
+	var payloads int
+	kt, prev := keyTime, keyTime
+	expect := keySeq
+	for off := 0; off < len(body); entries++ {
+		e := body[off:]
+		en, ok := parseEntry(e, keySeq, prev)
+		if !ok {
+			err = &frameError{seq: expect, err: ErrRecordFormat}
+			break
+		}
+		t := time.Unix(0, en.time).UTC()
+		if en.seq != expect {
+			err = &frameError{seq: expect, time: t, err: fmt.Errorf("%w: found frame %d where %d was expected", ErrSequence, en.seq, expect)}
+			break
+		}
+		if entries > 0 {
+			kt = max(kt, en.time)
+		}
+		prev = en.time
+		off += en.size
+		expect++
+		if to != 0 && kt >= to {
+			end = true
+			break
+		}
+		if kt < from || entries < skip {
+			continue
+		}
+		if entryCRC(kt, en.seq, en.time, e[:en.hdr], e[en.payload:en.size]) != binary.BigEndian.Uint32(e[en.hdr:]) {
+			err = &frameError{seq: en.seq, time: t, err: ErrChecksum}
+			break
+		}
+		dst = append(dst, Frame{
+			Seq:     en.seq,
+			Time:    t,
+			Session: en.session,
+			Dir:     en.dir,
+			Op:      en.op,
+			Payload: e[en.payload:en.size], // replaced by a copy below
+		})
+		payloads += en.size - en.payload
+	}
+	buf := make([]byte, 0, payloads)
+	for i := first; i < len(dst); i++ {
+		p := dst[i].Payload
+		if len(p) == 0 {
+			dst[i].Payload = nil
+			continue
+		}
+		buf = append(buf, p...)
+		dst[i].Payload = buf[len(buf)-len(p) : len(buf) : len(buf)]
+	}
+	return dst, entries, end, err
+}
+
+// lastEntryTime returns the frame time of the last entry of a type 2 block,
+// for appending to it. ok is false for anything else, damage included.
+func lastEntryTime(key, v []byte) (t int64, ok bool) {
+	if len(key) != keyLen || len(v) < 2 || v[0] != recBlockV2 {
+		return 0, false
+	}
+	keySeq := binary.BigEndian.Uint64(key[8:])
+	t = int64(binary.BigEndian.Uint64(key))
+	for off := 1; off < len(v); {
+		en, ok := parseEntry(v[off:], keySeq, t)
+		if !ok {
+			return 0, false
+		}
+		t = en.time
+		off += en.size
+	}
+	return t, true
 }

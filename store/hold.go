@@ -89,6 +89,7 @@ func (w *writer) applyHold(tx *bolt.Tx, touched map[string]*bolt.Bucket, r *requ
 		r.err = fmt.Errorf("%w since %s by %s: %s", ErrHeld, m.Hold.At.Format(time.RFC3339), m.Hold.By, m.Hold.Reason)
 		return nil
 	case r.kind == reqDelete:
+		delete(w.blocks, r.meeting) // frames queued before the delete go with it
 		if err := tx.DeleteBucket([]byte(r.meeting)); err != nil {
 			return fmt.Errorf("delete meeting %s: %w", r.meeting, err)
 		}
