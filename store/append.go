@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,7 +30,7 @@ type request struct {
 	kind    reqKind
 	meeting string
 	frame   Frame
-	session Session
+	session *Session // reqBeginSession, reqEndSession
 	key     string
 	value   string
 	hold    *Hold // reqHold: the hold to set, nil to release
@@ -76,7 +78,7 @@ func (db *DB) BeginSession(ctx context.Context, meeting string, s Session) (uint
 	if err := ValidateMeetingID(meeting); err != nil {
 		return 0, err
 	}
-	r := &request{kind: reqBeginSession, meeting: meeting, session: s, done: make(chan error, 1)}
+	r := &request{kind: reqBeginSession, meeting: meeting, session: &s, done: make(chan error, 1)}
 	if err := db.wait(ctx, r); err != nil {
 		return 0, fmt.Errorf("begin session for meeting %s: %w", meeting, err)
 	}
@@ -89,7 +91,7 @@ func (db *DB) EndSession(ctx context.Context, meeting string, id uint32, at time
 	if err := ValidateMeetingID(meeting); err != nil {
 		return err
 	}
-	r := &request{kind: reqEndSession, meeting: meeting, session: Session{ID: id, End: at, SessionEnd: end}, done: make(chan error, 1)}
+	r := &request{kind: reqEndSession, meeting: meeting, session: &Session{ID: id, End: at, SessionEnd: end}, done: make(chan error, 1)}
 	if err := db.wait(ctx, r); err != nil {
 		return fmt.Errorf("end session %d of meeting %s: %w", id, meeting, err)
 	}
@@ -134,10 +136,15 @@ type writer struct {
 	meetings map[string]*Meeting // cache of metadata, coherent because only the writer writes
 	batch    []*request
 	blocks   map[string]*block // per meeting, the block the transaction is filling
+	digest   hash.Hash         // SHA-256, reused for the hash chain
+
+	smallBlock, bigBlock int // block bounds for the file's page size
 }
 
 func newWriter(db *DB) *writer {
-	return &writer{db: db, meetings: make(map[string]*Meeting), blocks: make(map[string]*block)}
+	ps := db.bolt.Info().PageSize
+	return &writer{db: db, meetings: make(map[string]*Meeting), blocks: make(map[string]*block), digest: sha256.New(),
+		smallBlock: smallBlock(ps), bigBlock: bigBlock(ps)}
 }
 
 func (w *writer) run() {
@@ -259,7 +266,7 @@ func (w *writer) apply(tx *bolt.Tx) error {
 			m.SessionCount++
 			r.sid = m.SessionCount
 			r.session.ID = r.sid
-			err = putSession(b, &r.session)
+			err = putSession(b, r.session)
 		case reqEndSession:
 			r.err, err = w.endSession(b, r)
 		case reqLabel:
@@ -315,23 +322,38 @@ func (w *writer) bucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
 	return b, nil
 }
 
-// blockMax bounds a block's value in bytes: a block is cut before the frame
-// that would take it past blockMax (a single larger frame gets a block of
-// its own). bbolt puts at least two values in a leaf page and moves a
-// larger page to overflow pages, which are rewritten whole when the leaf
-// changes: blocks of up to half a 4 KiB page (less the page header and two
-// element headers with keys) fill pages and keep each commit's writes to
-// the new frames and the meeting's last page.
-var blockMax = (4096-16)/2 - 16 - keyLen
+// Blocks are cut before the frame that would take them past a bound (a
+// single larger frame gets a block of its own). bbolt puts at least two
+// values in a leaf page and moves a larger node to overflow pages, which are
+// rewritten whole when the node changes (as a meeting's last node does at
+// every commit). So a meeting's blocks are small, two to a page
+// (smallBlock: half a page less the page header and two element headers
+// with keys), which fills pages and keeps a commit's writes to the new
+// frames and the meeting's last page; once a commit has filled
+// bigAfter small blocks for the meeting, the rest of its frames in that
+// commit go into big blocks, two filling bigPages pages exactly, which cost
+// the B+tree far less per frame.
+const (
+	bigAfter = 16
+	bigPages = 16
+)
+
+func smallBlock(pageSize int) int { return (pageSize-16)/2 - 16 - keyLen }
+func bigBlock(pageSize int) int   { return (bigPages*pageSize-16)/2 - 16 - keyLen }
+
+// blockMax, when not 0, is the bound of every block (for tests).
+var blockMax = 0
 
 // block is the block of frames the current transaction is filling for one
 // meeting. It is written (Put) when full and when the transaction ends.
 type block struct {
-	fb   *bolt.Bucket
-	key  []byte
-	val  []byte // record type byte, then entries
-	seq  uint64 // the key's seq
-	prev int64  // the last entry's frame time
+	fb     *bolt.Bucket
+	key    []byte
+	val    []byte // record type byte, then entries
+	seq    uint64 // the key's seq
+	prev   int64  // the last entry's frame time
+	max    int    // bound of len(val)
+	filled int    // blocks the commit filled for the meeting before this one
 }
 
 func (w *writer) putFrame(b *bolt.Bucket, m *Meeting, f *Frame) error {
@@ -342,29 +364,36 @@ func (w *writer) putFrame(b *bolt.Bucket, m *Meeting, f *Frame) error {
 	m.lastKeyTime = keyTime
 	blk := w.blocks[m.ID]
 	size := maxEntryHeader + len(f.Payload)
-	if blk != nil && len(blk.val)+size > blockMax {
+	filled := 0 // blocks this commit filled for the meeting
+	if blk != nil && len(blk.val)+size > blk.max {
 		if err := blk.put(); err != nil {
 			return err
 		}
-		blk = nil
+		filled, blk = blk.filled+1, nil
 	}
 	if blk == nil {
 		fb := b.Bucket(framesBucket)
 		fb.FillPercent = 1.0 // keys only ever grow: pack pages full
 		// bbolt keeps the key and value slices until the commit: each
 		// block has its own.
-		blk = &block{fb: fb}
+		blk = &block{fb: fb, filled: filled, max: w.smallBlock}
+		switch {
+		case blockMax != 0:
+			blk.max = blockMax
+		case filled >= bigAfter:
+			blk.max = w.bigBlock
+		}
 		// The meeting's last block, when it has room, takes the frames: its
 		// leaf page is rewritten by this commit anyway.
 		k, v := fb.Cursor().Last()
-		if prev, ok := lastEntryTime(k, v); ok && len(v)+size <= blockMax {
+		if prev, ok := lastEntryTime(k, v); ok && filled == 0 && len(v)+size <= blk.max {
 			blk.key = append(make([]byte, 0, keyLen), k...)
-			blk.val = append(make([]byte, 0, blockMax), v...)
+			blk.val = append(make([]byte, 0, blk.max), v...)
 			blk.seq = binary.BigEndian.Uint64(k[8:])
 			blk.prev = prev
 		} else {
 			blk.key = frameKey(make([]byte, 0, keyLen), keyTime, f.Seq)
-			blk.val = make([]byte, 1, blockMax)
+			blk.val = make([]byte, 1, blk.max)
 			blk.val[0] = recBlockV2
 			blk.seq = f.Seq
 			blk.prev = keyTime
@@ -373,7 +402,7 @@ func (w *writer) putFrame(b *bolt.Bucket, m *Meeting, f *Frame) error {
 	}
 	blk.val = appendEntry(blk.val, keyTime, blk.seq, blk.prev, f)
 	blk.prev = t
-	m.ChainHead = ChainNext(m.ChainHead, f)
+	m.ChainHead = chainNext(w.digest, m.ChainHead, f)
 	m.Bytes += uint64(len(f.Payload))
 	if m.FirstTime.IsZero() {
 		m.FirstTime = f.Time.UTC()

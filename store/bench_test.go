@@ -24,6 +24,7 @@ var (
 	benchMeetings = flag.Int("store.meetings", 1000, "meetings interleaved in BenchmarkCase2_Interleaved and BenchmarkCase7_Storage")
 	benchPayload  = flag.Int("store.payload", 300, "payload bytes per frame of the store ingest benchmarks")
 	benchBlockMax = flag.Int("store.blockmax", 0, "block size bound in bytes (0: the store's)")
+	benchNoSync   = flag.Bool("store.nosync", false, "skip fsync in confrec and the baseline (to see the CPU bound; not the cases' definition)")
 )
 
 func framesPerOp() int {
@@ -149,6 +150,9 @@ func appendFile(b *testing.B, d benchData, every int) {
 			b.Fatal(err)
 		}
 		buf = buf[:0]
+		if *benchNoSync {
+			return
+		}
 		if err := file.Sync(); err != nil {
 			b.Fatal(err)
 		}
@@ -184,7 +188,7 @@ func runCase(b *testing.B, meetings int, report func(b *testing.B, path string, 
 		var path string
 		b.SetBytes(int64(n * *benchPayload))
 		for range b.N {
-			commits, path = ingest(b, d, meetings, nil)
+			commits, path = ingest(b, d, meetings, &store.Options{NoSync: *benchNoSync})
 		}
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "frames/s")
 		b.ReportMetric(float64(n)/float64(commits), "frames/commit")

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 )
 
 // Hash is a SHA-256 digest, the link of a meeting's hash chain.
@@ -43,15 +44,21 @@ func ChainStart(meeting string) Hash {
 // with integers big-endian. Anyone holding an export of the frames can
 // recompute the chain without confrec.
 func ChainNext(prev Hash, f *Frame) Hash {
-	var hdr [8 + 8 + 4 + 1 + 1 + 8]byte
-	binary.BigEndian.PutUint64(hdr[0:], f.Seq)
-	binary.BigEndian.PutUint64(hdr[8:], uint64(f.Time.UnixNano()))
-	binary.BigEndian.PutUint32(hdr[16:], f.Session)
-	hdr[20] = byte(f.Dir)
-	hdr[21] = byte(f.Op)
-	binary.BigEndian.PutUint64(hdr[22:], uint64(len(f.Payload)))
-	h := sha256.New()
-	h.Write(prev[:])
+	return chainNext(sha256.New(), prev, f)
+}
+
+// chainNext is ChainNext with a SHA-256 digest to reuse (reset here).
+func chainNext(h hash.Hash, prev Hash, f *Frame) Hash {
+	var hdr [sha256.Size + 8 + 8 + 4 + 1 + 1 + 8]byte
+	copy(hdr[:], prev[:])
+	b := hdr[sha256.Size:]
+	binary.BigEndian.PutUint64(b[0:], f.Seq)
+	binary.BigEndian.PutUint64(b[8:], uint64(f.Time.UnixNano()))
+	binary.BigEndian.PutUint32(b[16:], f.Session)
+	b[20] = byte(f.Dir)
+	b[21] = byte(f.Op)
+	binary.BigEndian.PutUint64(b[22:], uint64(len(f.Payload)))
+	h.Reset()
 	h.Write(hdr[:])
 	h.Write(f.Payload)
 	var out Hash
@@ -75,6 +82,7 @@ func (db *DB) Verify(meeting string) error {
 	}
 	defer c.Close()
 	head := ChainStart(meeting)
+	digest := sha256.New()
 	var seq uint64
 	var beyond *Frame // the first frame past m's count
 	for c.Next() {
@@ -87,7 +95,7 @@ func (db *DB) Verify(meeting string) error {
 			break
 		}
 		seq = f.Seq
-		head = ChainNext(head, &f)
+		head = chainNext(digest, head, &f)
 	}
 	if err := c.Err(); err != nil {
 		var ce *ChainError

@@ -523,3 +523,24 @@ func TestCursorSeesFramesAddedToItsBlock(t *testing.T) {
 	must(t, c.Err())
 	checkFrames(t, got, want, 1)
 }
+
+// TestLargeCommits records commits large enough that the store switches
+// from small blocks to big ones within a commit, then reads them back whole
+// and by time, and verifies the chain.
+func TestLargeCommits(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, &store.Options{NoSync: true})
+	want := textFrames(0, 3000)
+	for i := range want {
+		want[i].Payload = append(want[i].Payload, bytes.Repeat([]byte{' '}, 260)...)
+	}
+	must(t, db.Append(ctx, "m", want[:1200]...))
+	must(t, db.Append(ctx, "m", want[1200:1201]...))
+	must(t, db.Append(ctx, "m", want[1201:]...))
+	must(t, db.Verify("m"))
+	checkFrames(t, readAll(t, db, "m", nil), want, 1)
+	for _, r := range [][2]int{{0, 1}, {100, 1100}, {1199, 1202}, {1500, 2999}, {2998, 2999}} {
+		q := &store.Query{From: want[r[0]].Time, To: want[r[1]].Time}
+		checkFrames(t, readAll(t, db, "m", q), want[r[0]:r[1]], uint64(r[0]+1))
+	}
+}
