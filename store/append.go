@@ -204,8 +204,11 @@ func (w *writer) collect(timer *time.Timer) (open bool) {
 }
 
 // maxBatch bounds one transaction's requests so that a flood of frames still
-// commits regularly.
-const maxBatch = 1 << 16
+// commits regularly. It is large enough that under load a commit is sized
+// by FlushInterval rather than by count: the writer's cost per meeting per
+// commit (its metadata, the pages its frames share with the last commit)
+// is then spread over more frames.
+const maxBatch = 1 << 18
 
 func (w *writer) commit() {
 	err := w.db.err()
@@ -334,7 +337,7 @@ func (w *writer) bucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
 // commit go into big blocks, two filling bigPages pages exactly, which cost
 // the B+tree far less per frame.
 const (
-	bigAfter = 16
+	bigAfter = 64
 	bigPages = 16
 )
 
