@@ -54,8 +54,9 @@
 //
 // A message larger than Options.MaxFrame cannot be stored: the connection is
 // closed with 1009 and the session ends as "frame-too-large" (then Record
-// reconnects). A HeartBeat still unanswered when the next is due means the
-// connection is half-open; it is dropped and, in the token flow, reopened.
+// reconnects). A HeartBeat still unanswered when the next is due, with
+// nothing else received meanwhile, means the connection is half-open; it is
+// dropped and, in the token flow, reopened.
 //
 // Stopping (cancelling the context), and closing a connection ourselves
 // DestroyedGrace after "Destroyed", use the WebSocket close handshake:

@@ -19,6 +19,15 @@ type heartbeat struct {
 	mu       sync.Mutex
 	sent     string // sequence of the last request sent, "" before the first
 	answered bool   // whether sent has been echoed
+	alive    bool   // whether any message arrived since sent was sent
+}
+
+// heard records that a message arrived: the connection is not half-open,
+// even if the echo itself is late (a busy server, a loaded machine).
+func (h *heartbeat) heard() {
+	h.mu.Lock()
+	h.alive = true
+	h.mu.Unlock()
 }
 
 // answered records an echo with sequence seq.
@@ -32,14 +41,14 @@ func (h *heartbeat) answer(seq string) {
 
 // next records that a request with sequence seq is about to be sent. It
 // returns false, sending nothing, when the previous request is still
-// unanswered.
+// unanswered and nothing else arrived since it was sent.
 func (h *heartbeat) next(seq string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.sent != "" && !h.answered {
+	if h.sent != "" && !h.answered && !h.alive {
 		return false
 	}
-	h.sent, h.answered = seq, false
+	h.sent, h.answered, h.alive = seq, false, false
 	return true
 }
 

@@ -56,8 +56,8 @@ type Options struct {
 	// confctl.DefaultSubscribeTypes().
 	Subscribe []string
 	// Heartbeat is the interval between HeartBeat requests. A HeartBeat not
-	// answered by the next one marks the connection half-open, and it is
-	// dropped. Defaults to DefaultHeartbeat (60s); <=0 means the default.
+	// answered by the next one, with nothing else received meanwhile, marks
+	// the connection half-open, and it is dropped. Defaults to DefaultHeartbeat (60s); <=0 means the default.
 	Heartbeat time.Duration
 	// MaxFrame is the largest message accepted, in bytes. A larger one ends
 	// the connection (close 1009) with session reason "frame-too-large".

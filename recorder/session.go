@@ -150,6 +150,7 @@ func (s *session) readLoop(ctx context.Context) {
 			s.readEnded(now, err)
 			return
 		}
+		s.hb.heard()
 		op := store.Text
 		if typ == websocket.MessageBinary {
 			op = store.Binary
