@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/internal/jsonscan"
 )
 
 // This file is the fast path of decodeFrame: a scanner that checks a
@@ -22,274 +23,53 @@ import (
 // decodeLenient (and encoding/json's own limit).
 const maxScanDepth = 512
 
-// scanner reads a JSON text, checking its syntax as it goes.
+// scanner is the jsonscan.Scanner with the readers of the members
+// decodeLenient keeps.
 type scanner struct {
-	b []byte
-	i int
+	jsonscan.Scanner
 }
 
-// ws skips white space.
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\r', '\n':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the next byte after white space (0 at the end).
-func (s *scanner) peek() byte {
-	s.ws()
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
-}
-
-// expect consumes c, the next byte after white space.
-func (s *scanner) expect(c byte) bool {
-	if s.peek() != c {
-		return false
-	}
-	s.i++
-	return true
-}
-
-// str reads a string and returns its content. ok is false for strings
-// with escapes or invalid UTF-8 (which encoding/json would change), left
-// to decodeLenient, and for invalid ones.
-func (s *scanner) str() (v []byte, ok bool) {
-	if s.peek() != '"' {
-		return nil, false
-	}
-	start := s.i + 1
-	ascii := true
-	for j := start; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
-			s.i = j + 1
-			v = s.b[start:j]
-			return v, ascii || utf8.Valid(v)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return nil, false
-}
-
-// skipStr skips a string, escapes included.
-func (s *scanner) skipStr() bool {
-	if s.peek() != '"' {
-		return false
-	}
-	for j := s.i + 1; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
-			s.i = j + 1
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			j++
-			if j >= len(s.b) {
-				return false
-			}
-			switch s.b[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if j+4 >= len(s.b) {
-					return false
-				}
-				for _, h := range s.b[j+1 : j+5] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return false
-					}
-				}
-				j += 4
-			default:
-				return false
-			}
-		}
-	}
-	return false
-}
-
-// digits skips a run of digits and reports how many there were.
-func (s *scanner) digits() int {
-	n := 0
-	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
-		s.i++
-		n++
-	}
-	return n
-}
-
-// skipNumber skips a number.
-func (s *scanner) skipNumber() bool {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '-' {
-		s.i++
-	}
-	first := s.i
-	n := s.digits()
-	if n == 0 || (n > 1 && s.b[first] == '0') {
-		return false
-	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if s.digits() == 0 {
-			return false
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if s.digits() == 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// integer reads a number that is an integer in int64 range (no fraction,
-// no exponent).
-func (s *scanner) integer() (int64, bool) {
-	s.ws()
-	start := s.i
-	if !s.skipNumber() {
-		return 0, false
-	}
-	t := s.b[start:s.i]
-	neg := t[0] == '-'
-	if neg {
-		t = t[1:]
-	}
-	if len(t) > 19 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range t {
-		if c < '0' || c > '9' { // a fraction or an exponent
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	switch {
-	case neg && n <= 1<<63:
-		return -int64(n), true
-	case !neg && n <= math.MaxInt64:
-		return int64(n), true
-	}
-	return 0, false
-}
-
-// int32 is integer limited to the range of int32, the range
+// int32 is Integer limited to the range of int32, the range
 // decodeLenient keeps for msgMode, mode and speakingVolume.
 func (s *scanner) int32() (int, bool) {
-	n, ok := s.integer()
+	n, ok := s.Integer()
 	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
 		return 0, false
 	}
 	return int(n), true
 }
 
-// literal consumes word.
-func (s *scanner) literal(word string) bool {
-	if s.peek() == 0 || len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
-		return false
-	}
-	s.i += len(word)
-	return true
-}
-
-// null reports whether the next value is null, and consumes it if so.
-func (s *scanner) null() bool {
-	return s.peek() == 'n' && s.literal("null")
-}
-
-// skip skips one value, checking it.
-func (s *scanner) skip(depth int) bool {
-	switch c := s.peek(); {
-	case c == '"':
-		return s.skipStr()
-	case c == '{':
-		if depth >= maxScanDepth {
-			return false
-		}
-		return s.object(nil, func([]byte, int) bool { return s.skip(depth + 1) })
-	case c == '[':
-		if depth >= maxScanDepth {
-			return false
-		}
-		s.i++
-		if s.peek() == ']' {
-			s.i++
-			return true
-		}
-		for {
-			if !s.skip(depth + 1) {
-				return false
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return true
-			default:
-				return false
-			}
-		}
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.literal("null")
-	case c == '-' || '0' <= c && c <= '9':
-		return s.skipNumber()
-	}
-	return false
-}
-
 // raw reads one value and returns a copy of its bytes, nil for null (as
 // json.RawMessage, then nullToNil, in decodeLenient).
 func (s *scanner) raw() ([]byte, bool) {
-	if s.null() {
+	if s.Null() {
 		return nil, true
 	}
-	start := s.i
-	if !s.skip(1) {
+	start := s.I
+	if !s.Skip(1) {
 		return nil, false
 	}
-	return append([]byte(nil), s.b[start:s.i]...), true
+	return append([]byte(nil), s.B[start:s.I]...), true
 }
 
-// object calls member for each member of the object at s.i, with its key
+// object calls member for each member of the object at s.I, with its key
 // and the index of the key in keys (-1 when it is none of them); member
 // must consume the value. It fails on invalid syntax, when member fails,
 // when a key has escapes and, given keys, when a key is not ASCII or
 // matches one of keys only without regard to case (encoding/json would
 // take it), or when one of keys appears twice.
 func (s *scanner) object(keys []string, member func(key []byte, k int) bool) bool {
-	if s.peek() != '{' {
+	if s.Next() != '{' {
 		return false
 	}
-	s.i++
-	if s.peek() == '}' {
-		s.i++
+	s.I++
+	if s.Next() == '}' {
+		s.I++
 		return true
 	}
 	var seen uint32
 	for {
-		key, ok := s.str()
+		key, ok := s.String()
 		if !ok {
 			return false
 		}
@@ -309,14 +89,14 @@ func (s *scanner) object(keys []string, member func(key []byte, k int) bool) boo
 			}
 			seen |= 1 << k
 		}
-		if !s.expect(':') || !member(key, k) {
+		if !s.Expect(':') || !member(key, k) {
 			return false
 		}
-		switch s.peek() {
+		switch s.Next() {
 		case ',':
-			s.i++
+			s.I++
 		case '}':
-			s.i++
+			s.I++
 			return true
 		default:
 			return false
@@ -351,13 +131,13 @@ var (
 // scanFrame fills w (reset by the caller) from b, valid JSON. It reports
 // false when b holds something it leaves to decodeLenient.
 func scanFrame(b []byte, w *wireFrame) bool {
-	s := scanner{b: b}
+	s := scanner{jsonscan.Scanner{B: b, MaxDepth: maxScanDepth}}
 	ok := s.object(frameKeys, func(_ []byte, k int) bool {
 		var ok bool
 		switch k {
 		case 0, 1: // action, msgID
 			var v []byte
-			if v, ok = s.str(); ok {
+			if v, ok = s.String(); ok {
 				if k == 0 {
 					w.Action = internAction(v)
 				} else {
@@ -367,9 +147,9 @@ func scanFrame(b []byte, w *wireFrame) bool {
 		case 2:
 			w.MsgMode, ok = s.int32()
 		case 3:
-			w.Version, ok = s.integer()
+			w.Version, ok = s.Integer()
 		case 4:
-			w.CreateTime, ok = s.integer()
+			w.CreateTime, ok = s.Integer()
 		case 5:
 			ok = s.items(w)
 		case 6:
@@ -381,26 +161,26 @@ func scanFrame(b []byte, w *wireFrame) bool {
 		case 9:
 			w.ScheduledStartTime, ok = s.raw()
 		default:
-			ok = s.skip(1)
+			ok = s.Skip(1)
 		}
 		return ok
 	})
-	return ok && s.peek() == 0 && s.i == len(s.b)
+	return ok && s.Next() == 0 && s.I == len(s.B)
 }
 
 // items reads the "data" member: a list of objects into w.Data (reusing
 // its array), nil for anything else.
 func (s *scanner) items(w *wireFrame) bool {
-	if s.peek() != '[' {
-		return s.skip(1)
+	if s.Next() != '[' {
+		return s.Skip(1)
 	}
-	s.i++
+	s.I++
 	if w.spare == nil {
 		w.spare = make([]wireItem, 0, 4)
 	}
 	w.Data = w.spare[:0] // not nil: the list is there
-	if s.peek() == ']' {
-		s.i++
+	if s.Next() == ']' {
+		s.I++
 		return true
 	}
 	for {
@@ -408,11 +188,11 @@ func (s *scanner) items(w *wireFrame) bool {
 		if !s.item(&w.Data[len(w.Data)-1]) {
 			return false
 		}
-		switch s.peek() {
+		switch s.Next() {
 		case ',':
-			s.i++
+			s.I++
 		case ']':
-			s.i++
+			s.I++
 			w.spare = w.Data
 			return true
 		default:
@@ -428,10 +208,10 @@ func (s *scanner) item(it *wireItem) bool {
 		var v []byte
 		switch k {
 		case 0, 3, 5, 6, 7, 8, 9, 11: // the strings
-			if s.null() {
+			if s.Null() {
 				return true
 			}
-			if v, ok = s.str(); !ok {
+			if v, ok = s.String(); !ok {
 				return false
 			}
 			str := string(v)
@@ -454,12 +234,12 @@ func (s *scanner) item(it *wireItem) bool {
 				it.Type = str
 			}
 		case 1:
-			if s.null() {
+			if s.Null() {
 				return true
 			}
 			it.Mode, ok = s.int32()
 		case 4:
-			if s.null() {
+			if s.Null() {
 				return true
 			}
 			it.SpeakingVolume, ok = s.int32()
@@ -468,7 +248,7 @@ func (s *scanner) item(it *wireItem) bool {
 		case 10:
 			it.Role, ok = s.raw()
 		default:
-			ok = s.skip(2)
+			ok = s.Skip(2)
 		}
 		return ok
 	})
@@ -476,12 +256,12 @@ func (s *scanner) item(it *wireItem) bool {
 
 // pinfoMap reads a pinfoMap whose values are all strings.
 func (s *scanner) pinfoMap(it *wireItem) bool {
-	if s.null() {
+	if s.Null() {
 		return true
 	}
 	m := make(map[string]string, 4)
 	ok := s.object(nil, func(key []byte, _ int) bool {
-		v, ok := s.str()
+		v, ok := s.String()
 		if ok {
 			m[internKey(key)] = internValue(v)
 		}
