@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +21,11 @@ import (
 	"github.com/confrec/confrec/store"
 )
 
-var case3Frames = flag.Int("case3.frames", 200_000, "frames played by BenchmarkCase3_EndToEnd (5,000 under -short unless set)")
+var (
+	case3Frames  = flag.Int("case3.frames", 200_000, "frames played by BenchmarkCase3_EndToEnd (5,000 under -short unless set)")
+	case8Clients = flag.Int("case8.clients", 1000, "clients of BenchmarkCase8_ReplayFanout (20 under -short unless set)")
+	case8Frames  = flag.Int("case8.frames", 1000, "frames of the meeting BenchmarkCase8_ReplayFanout plays (200 under -short unless set)")
+)
 
 // flagSet reports whether the flag name was given on the command line.
 func flagSet(name string) bool {
@@ -30,9 +36,10 @@ func flagSet(name string) bool {
 
 const benchConfID = "986512347"
 
-// benchScript is a meeting of n notifications cycling through the sample
-// frames (76 B to 3.4 KiB; not the "Destroyed" one), then a close 1000.
-func benchScript(b *testing.B, n int) *replay.Script {
+// samplePayloads returns the sample frames (76 B to 3.4 KiB; not the
+// "Destroyed" one), compacted as on the wire. Without replies, it leaves out
+// the frames LoadMeeting would skip.
+func samplePayloads(b *testing.B, replies bool) [][]byte {
 	b.Helper()
 	names, err := filepath.Glob(filepath.Join("..", "confctl", "testdata", "samples", "*.json"))
 	if err != nil {
@@ -51,8 +58,19 @@ func benchScript(b *testing.B, n int) *replay.Script {
 		if err := json.Compact(&buf, p); err != nil {
 			b.Fatalf("%s: %v", name, err)
 		}
+		if a, _ := confctl.Peek(buf.Bytes()); !replies && confctl.IsReplyAction(a) {
+			continue
+		}
 		payloads = append(payloads, buf.Bytes())
 	}
+	return payloads
+}
+
+// benchScript is a meeting of n notifications cycling through the sample
+// frames, then a close 1000.
+func benchScript(b *testing.B, n int) *replay.Script {
+	b.Helper()
+	payloads := samplePayloads(b, true)
 	s := &replay.Script{ConfID: benchConfID, Steps: make([]replay.Step, 0, n+1)}
 	for i := range n {
 		s.Steps = append(s.Steps, replay.Step{Kind: replay.StepText, Payload: payloads[i%len(payloads)]})
@@ -61,12 +79,42 @@ func benchScript(b *testing.B, n int) *replay.Script {
 	return s
 }
 
+// benchMeeting records a meeting of n notifications, cycling through the
+// sample frames without replies, then the server's close 1000, into a store
+// under dir, and loads it as a Script: case 8 plays a recorded meeting.
+func benchMeeting(b *testing.B, dir string, n int) *replay.Script {
+	b.Helper()
+	payloads := samplePayloads(b, false)
+	db, err := store.Open(filepath.Join(dir, "meeting.db"), &store.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2025, 3, 18, 2, 0, 0, 0, time.UTC)
+	frames := make([]store.Frame, 0, n+1)
+	for i := range n {
+		frames = append(frames, store.Frame{Time: t0.Add(time.Duration(i) * time.Millisecond), Session: 1, Dir: store.In, Op: store.Text, Payload: payloads[i%len(payloads)]})
+	}
+	frames = append(frames, store.Frame{Time: t0.Add(time.Duration(n) * time.Millisecond), Session: 1, Dir: store.In, Op: store.Close, Payload: store.ClosePayload(1000, "meeting ended")})
+	if err := db.Append(context.Background(), benchConfID, frames...); err != nil {
+		b.Fatal(err)
+	}
+	s, err := replay.LoadMeeting(db, benchConfID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(s.Steps) != n+1 {
+		b.Fatalf("script has %d steps, want %d", len(s.Steps), n+1)
+	}
+	return s
+}
+
 // bareRead plays one meeting of srv the way the recorder connects (token
 // flow, Subscribe) and reads every message with coder/websocket,
 // discarding it, until the server closes. It returns how many messages it
-// read.
-func bareRead(ctx context.Context, srv *replay.Server, confID string) (int, error) {
-	c := &confctl.Client{BaseURL: srv.URL}
+// read. hc nil means http.DefaultClient.
+func bareRead(ctx context.Context, hc *http.Client, srv *replay.Server, confID string) (int, error) {
+	c := &confctl.Client{BaseURL: srv.URL, HTTPClient: hc}
 	tok, err := c.ConfToken(ctx, confID, testPassword, "")
 	if err != nil {
 		return 0, err
@@ -75,7 +123,7 @@ func bareRead(ctx context.Context, srv *replay.Server, confID string) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	conn, _, err := websocket.Dial(ctx, confctl.ConnectURL(tok.WSURL, confID, ws), nil)
+	conn, _, err := websocket.Dial(ctx, confctl.ConnectURL(tok.WSURL, confID, ws), &websocket.DialOptions{HTTPClient: hc})
 	if err != nil {
 		return 0, err
 	}
@@ -159,7 +207,7 @@ func BenchmarkCase3_EndToEnd(b *testing.B) {
 		var elapsed time.Duration
 		for range b.N {
 			start := time.Now()
-			got, err := bareRead(b.Context(), srv, benchConfID)
+			got, err := bareRead(b.Context(), nil, srv, benchConfID)
 			elapsed += time.Since(start)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				b.Fatal(err)
@@ -169,5 +217,88 @@ func BenchmarkCase3_EndToEnd(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "frames/s")
+	})
+}
+
+// BenchmarkCase8_ReplayFanout is case 8 of the benchmark suite (here, beside
+// case 3, whose bare reader it uses): one replay
+// server at speed 0 plays one recorded meeting of -case8.frames frames to
+// -case8.clients clients at once, each a bare coder/websocket reader; it
+// reports the total frames/s. The baseline is case 3's: one such client
+// alone reading the same meeting from the same kind of server.
+func BenchmarkCase8_ReplayFanout(b *testing.B) {
+	clients, n := *case8Clients, *case8Frames
+	if testing.Short() {
+		if !flagSet("case8.clients") {
+			clients = 20
+		}
+		if !flagSet("case8.frames") {
+			n = 200
+		}
+	}
+	script := benchMeeting(b, b.TempDir(), n)
+	// run plays script to k clients at once and returns the time it took;
+	// every client must read every frame (want plus the Subscribe reply).
+	run := func(b *testing.B, script *replay.Script, k, want int) time.Duration {
+		srv, err := replay.NewServer([]*replay.Script{script}, &replay.ServerOptions{Password: testPassword})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer srv.Close()
+		tr := &http.Transport{MaxIdleConnsPerHost: 64}
+		defer tr.CloseIdleConnections()
+		hc := &http.Client{Transport: tr}
+		errs := make(chan error, k)
+		counts := make(chan int, k)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range k {
+			wg.Go(func() {
+				got, err := bareRead(b.Context(), hc, srv, benchConfID)
+				errs <- err
+				counts <- got
+			})
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		close(errs)
+		close(counts)
+		for err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		for got := range counts {
+			if got < want {
+				b.Fatalf("a client read %d frames, want at least %d", got, want)
+			}
+		}
+		return elapsed
+	}
+
+	b.Run("confrec", func(b *testing.B) {
+		var elapsed time.Duration
+		for range b.N {
+			elapsed += run(b, script, clients, n)
+		}
+		b.ReportMetric(float64(n)*float64(clients)*float64(b.N)/elapsed.Seconds(), "frames/s")
+		b.ReportMetric(float64(clients), "clients")
+	})
+	b.Run("baseline", func(b *testing.B) {
+		// Case 3's baseline: one client reading one long meeting (the
+		// meeting's frames over and over, up to as many frames as all
+		// the clients above read, at most 200,000).
+		total := min(n*clients, 200_000)
+		long := &replay.Script{ConfID: script.ConfID, Steps: make([]replay.Step, 0, total+1)}
+		for len(long.Steps) < total {
+			long.Steps = append(long.Steps, script.Steps[len(long.Steps)%n])
+		}
+		long.Steps = append(long.Steps, script.Steps[n]) // the close
+		var elapsed time.Duration
+		for range b.N {
+			elapsed += run(b, long, 1, total)
+		}
+		b.ReportMetric(float64(total)*float64(b.N)/elapsed.Seconds(), "frames/s")
+		b.ReportMetric(1, "clients")
 	})
 }
