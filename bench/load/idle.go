@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,16 +45,11 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 	}
 	defer recordErr.Close()
 	conns := newConnCounter(recordErr, cfg.Meetings)
-	cmd := exec.Command(bin, p.recordArgs("info")...)
-	cmd.Env = append(os.Environ(), "CONFREC_HOST_PASSWORD="+password)
-	cmd.Stdout, cmd.Stderr = io.Discard, conns
 	began := time.Now()
-	rec, err := start(cmd)
+	rec, peaks, stopSampling, err := p.startRecord(bin, "info", conns)
 	if err != nil {
 		return nil, err
 	}
-	stopSampling := make(chan struct{})
-	peaks := sampleMemory(cmd.Process.Pid, 200*time.Millisecond, stopSampling)
 	res := &roundResult{Meetings: cfg.Meetings, Window: cfg.Window}
 	measure := func() error {
 		limit := time.NewTimer(time.Minute + time.Duration(cfg.Meetings)*10*time.Millisecond)
@@ -73,19 +67,19 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 		if err := sleep(ctx, rec, cfg.Settle); err != nil {
 			return err
 		}
-		t0, c0, err := procCPU(cmd.Process.Pid)
+		t0, c0, err := procCPU(rec.cmd.Process.Pid)
 		if err != nil {
 			return err
 		}
 		if err := sleep(ctx, rec, cfg.Window); err != nil {
 			return err
 		}
-		t1, c1, err := procCPU(cmd.Process.Pid)
+		t1, c1, err := procCPU(rec.cmd.Process.Pid)
 		if err != nil {
 			return err
 		}
 		res.IdleCPU = float64(c1-c0) / float64(t1.Sub(t0))
-		res.Rest, _ = readStatus(cmd.Process.Pid)
+		res.Rest, _ = readStatus(rec.cmd.Process.Pid)
 		return nil
 	}
 	merr := measure()

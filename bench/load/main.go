@@ -218,16 +218,11 @@ func round(ctx context.Context, bin, dir string, cfg config) (*roundResult, erro
 		return nil, err
 	}
 	defer recordErr.Close()
-	cmd := exec.Command(bin, p.recordArgs("warn")...)
-	cmd.Env = append(os.Environ(), "CONFREC_HOST_PASSWORD="+password)
-	cmd.Stdout, cmd.Stderr = io.Discard, recordErr
 	began := time.Now()
-	rec, err := start(cmd)
+	rec, peaks, stopSampling, err := p.startRecord(bin, "warn", recordErr)
 	if err != nil {
 		return nil, err
 	}
-	stopSampling := make(chan struct{})
-	peaks := sampleMemory(cmd.Process.Pid, 200*time.Millisecond, stopSampling)
 	// record ends with the last meeting; give it the meetings' length plus
 	// the destroyed grace and room for a slow start.
 	werr := waitOrStop(ctx, rec, cfg.Duration+time.Minute+cfg.Duration/2)
@@ -306,6 +301,20 @@ func prepare(ctx context.Context, bin, dir string, cfg config, d time.Duration, 
 }
 
 // recordArgs is the command line of record for the prepared meetings.
+// startRecord starts `confrec record` for every meeting at log level
+// level, its stderr to stderr, and samples its memory every 200 ms until
+// stopSampling is closed; peaks then delivers the result.
+func (p *prepared) startRecord(bin, level string, stderr io.Writer) (rec *child, peaks <-chan memPeak, stopSampling chan struct{}, err error) {
+	cmd := exec.Command(bin, p.recordArgs(level)...)
+	cmd.Env = append(os.Environ(), "CONFREC_HOST_PASSWORD="+password)
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	if rec, err = start(cmd); err != nil {
+		return nil, nil, nil, err
+	}
+	stopSampling = make(chan struct{})
+	return rec, sampleMemory(cmd.Process.Pid, 200*time.Millisecond, stopSampling), stopSampling, nil
+}
+
 func (p *prepared) recordArgs(level string) []string {
 	args := []string{"--db", filepath.Join(p.dir, "rec.db"), "--log-level", level, "record"}
 	for _, s := range p.scens {
