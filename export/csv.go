@@ -2,7 +2,7 @@ package export
 
 import (
 	"bufio"
-	"encoding/csv"
+	"bytes"
 	"strconv"
 
 	"github.com/confrec/confrec/store"
@@ -12,44 +12,56 @@ import (
 var frameCSVHeader = []string{"seq", "time", "session", "dir", "opcode", "action", "msg_id", "size", "payload", "payload_base64", "close_code", "close_reason"}
 
 // csvEncoder writes RFC 4180 CSV (CRLF line ends) with a header row.
-type csvEncoder struct {
-	w   *csv.Writer
-	row []string
+type csvEncoder struct{}
+
+func (csvEncoder) begin(w *bufio.Writer) error {
+	c := newCSVWriter(w)
+	c.Write(frameCSVHeader)
+	c.Flush()
+	return c.Error()
 }
 
-func (e *csvEncoder) begin(w *bufio.Writer) error {
-	e.w = newCSVWriter(w)
-	e.row = make([]string, len(frameCSVHeader))
-	return e.w.Write(frameCSVHeader)
+// newAppender encodes rows with its own csv.Writer into its own buffer,
+// which it appends to b: encoding/csv decides the quoting.
+func (csvEncoder) newAppender() recordAppender {
+	var buf bytes.Buffer
+	c := newCSVWriter(&buf)
+	row := make([]string, len(frameCSVHeader))
+	return func(b []byte, f *store.Frame, fi frameInfo) ([]byte, error) {
+		rec := newFrameRecord(f, fi)
+		r := &rec
+		row[0] = strconv.FormatUint(r.Seq, 10)
+		row[1] = r.Time
+		row[2] = strconv.FormatUint(uint64(r.Session), 10)
+		row[3] = r.Dir
+		row[4] = r.Opcode
+		row[5] = r.Action
+		row[6] = r.MsgID
+		row[7] = strconv.Itoa(r.Size)
+		row[8], row[9] = "", ""
+		if r.Payload != nil {
+			row[8] = *r.Payload
+		}
+		if r.PayloadBase64 != nil {
+			row[9] = *r.PayloadBase64
+		}
+		row[10], row[11] = "", r.CloseReason
+		if r.CloseCode != 0 {
+			row[10] = strconv.Itoa(r.CloseCode)
+		}
+		buf.Reset()
+		c.Write(row)
+		c.Flush()
+		if err := c.Error(); err != nil {
+			return b, err
+		}
+		return append(b, buf.Bytes()...), nil
+	}
 }
 
-func (e *csvEncoder) record(_ *bufio.Writer, f *store.Frame, fi frameInfo) error {
-	rec := newFrameRecord(f, fi)
-	r := &rec
-	row := e.row
-	row[0] = strconv.FormatUint(r.Seq, 10)
-	row[1] = r.Time
-	row[2] = strconv.FormatUint(uint64(r.Session), 10)
-	row[3] = r.Dir
-	row[4] = r.Opcode
-	row[5] = r.Action
-	row[6] = r.MsgID
-	row[7] = strconv.Itoa(r.Size)
-	row[8], row[9] = "", ""
-	if r.Payload != nil {
-		row[8] = *r.Payload
-	}
-	if r.PayloadBase64 != nil {
-		row[9] = *r.PayloadBase64
-	}
-	row[10], row[11] = "", r.CloseReason
-	if r.CloseCode != 0 {
-		row[10] = strconv.Itoa(r.CloseCode)
-	}
-	return e.w.Write(row)
+func (csvEncoder) write(w *bufio.Writer, out []byte, _ int) error {
+	_, err := w.Write(out)
+	return err
 }
 
-func (e *csvEncoder) end(*bufio.Writer) error {
-	e.w.Flush()
-	return e.w.Error()
-}
+func (csvEncoder) end(*bufio.Writer, int) error { return nil }

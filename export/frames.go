@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -130,7 +129,8 @@ func newFrameRecord(f *store.Frame, fi frameInfo) FrameRecord {
 
 // Frames writes meeting's frames from db to w. JSON Lines and CSV stream as
 // they go; JSON writes one array. w is written through a buffer that Frames
-// flushes before it returns.
+// flushes before it returns. Frames encode on every CPU (GOMAXPROCS
+// workers) and are written in order; Progress is called as frames are read.
 func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) error {
 	var o FramesOptions
 	if opts != nil {
@@ -152,26 +152,11 @@ func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) erro
 	if err := enc.begin(bw); err != nil {
 		return fmt.Errorf("export frames of %s: %w", meeting, err)
 	}
-	for c.Next() {
-		f := c.Frame()
-		if o.Progress != nil {
-			o.Progress(f.Seq)
-		}
-		if o.Dir != 0 && f.Dir != o.Dir {
-			continue
-		}
-		fi := peekFrame(&f)
-		if len(o.Actions) > 0 && !slices.ContainsFunc(o.Actions, func(a string) bool { return a == string(fi.action) }) {
-			continue
-		}
-		if err := enc.record(bw, &f, fi); err != nil {
-			return fmt.Errorf("export frames of %s: %w", meeting, err)
-		}
-	}
-	if err := c.Err(); err != nil {
+	records, err := encodeFrames(bw, c, enc, &frameFilter{dir: o.Dir, actions: o.Actions}, o.Progress)
+	if err != nil {
 		return fmt.Errorf("export frames of %s: %w", meeting, err)
 	}
-	if err := enc.end(bw); err != nil {
+	if err := enc.end(bw, records); err != nil {
 		return fmt.Errorf("export frames of %s: %w", meeting, err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -180,11 +165,14 @@ func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) erro
 	return nil
 }
 
-// frameEncoder writes FrameRecords in one format.
+// frameEncoder writes Frames' output in one format. Records are encoded
+// by recordAppenders, one per worker, in batches that write joins.
 type frameEncoder interface {
 	begin(w *bufio.Writer) error
-	record(w *bufio.Writer, f *store.Frame, fi frameInfo) error
-	end(w *bufio.Writer) error
+	newAppender() recordAppender
+	// write writes a batch's records; before is the number written before.
+	write(w *bufio.Writer, out []byte, before int) error
+	end(w *bufio.Writer, records int) error
 }
 
 func newFrameEncoder(f Format) (frameEncoder, error) {
@@ -194,7 +182,7 @@ func newFrameEncoder(f Format) (frameEncoder, error) {
 	case JSON:
 		return &jsonEncoder{array: true}, nil
 	case CSV:
-		return &csvEncoder{}, nil
+		return csvEncoder{}, nil
 	}
 	return nil, fmt.Errorf("export frames: %w %q: use jsonl, json or csv", ErrFormat, f)
 }

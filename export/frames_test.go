@@ -7,9 +7,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -310,5 +312,102 @@ func TestCreateIgnoresPlantedTemp(t *testing.T) {
 	}
 	if _, err := os.Stat(victim); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the link's target was written: %v", err)
+	}
+}
+
+// TestFramesInBatches exports meetings larger than one of the pipeline's
+// batches, with filters that leave whole batches empty, and checks that
+// every format keeps every kept frame, in order, exactly once.
+func TestFramesInBatches(t *testing.T) {
+	frames := func(n, size int) []store.Frame {
+		out := make([]store.Frame, n)
+		for i := range out {
+			action := "Early"
+			if i >= n*3/5 {
+				action = "Late"
+			}
+			p := fmt.Appendf(nil, `{"action":%q,"msgID":"m%d","data":"%s"}`, action, i, strings.Repeat("x", size))
+			out[i] = store.Frame{Time: t0.Add(time.Duration(i) * time.Millisecond), Dir: store.In, Op: store.Text, Payload: p}
+		}
+		return out
+	}
+	tests := []struct {
+		name       string
+		n, size    int
+		actions    []string
+		first, end int // kept frames: seqs first+1 … end
+	}{
+		{"one", 1, 10, nil, 0, 1},
+		{"one batch", 256, 10, nil, 0, 256},
+		{"one past a batch", 257, 10, nil, 0, 257},
+		{"many batches", 1000, 10, nil, 0, 1000},
+		{"first batches filtered out", 1000, 10, []string{"Late"}, 600, 1000},
+		{"last batches filtered out", 1000, 10, []string{"Early"}, 0, 600},
+		{"batches cut by size", 5, 300 << 10, nil, 0, 5},
+	}
+	for _, tt := range tests {
+		db := openStore(t, frames(tt.n, tt.size))
+		for _, format := range []export.Format{export.JSONL, export.JSON, export.CSV} {
+			t.Run(tt.name+"/"+string(format), func(t *testing.T) {
+				var buf bytes.Buffer
+				var read int
+				opts := &export.FramesOptions{Format: format, Actions: tt.actions, Progress: func(uint64) { read++ }}
+				if err := export.Frames(&buf, db, "986512347", opts); err != nil {
+					t.Fatal(err)
+				}
+				if read != tt.n {
+					t.Errorf("progress saw %d frames, want %d", read, tt.n)
+				}
+				recs := decodeExport(t, format, buf.Bytes())
+				if len(recs) != tt.end-tt.first {
+					t.Fatalf("%d records, want %d", len(recs), tt.end-tt.first)
+				}
+				for i, r := range recs {
+					if want := uint64(tt.first + i + 1); r.Seq != want {
+						t.Fatalf("record %d is frame %d, want %d", i, r.Seq, want)
+					}
+					if want := fmt.Sprintf("m%d", tt.first+i); r.MsgID != want {
+						t.Fatalf("record %d: msg_id %q, want %q", i, r.MsgID, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// failingWriter fails every write after the first n bytes.
+type failingWriter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errDiskFull
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestFramesWriteError stops at the first failed write, whatever the
+// format, and says which meeting's export failed; TestMain's goleak check
+// shows that no encoder is left running.
+func TestFramesWriteError(t *testing.T) {
+	payload := bytes.Repeat([]byte("y"), 4<<10)
+	var frames []store.Frame
+	for i := range 2000 {
+		frames = append(frames, store.Frame{Time: t0.Add(time.Duration(i)), Dir: store.In, Op: store.Binary, Payload: payload})
+	}
+	db := openStore(t, frames)
+	for _, format := range []export.Format{export.JSONL, export.JSON, export.CSV} {
+		for _, after := range []int{0, 100 << 10, 2 << 20} {
+			t.Run(fmt.Sprintf("%s after %d", format, after), func(t *testing.T) {
+				err := export.Frames(&failingWriter{n: after}, db, "986512347", &export.FramesOptions{Format: format})
+				if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "986512347") {
+					t.Fatalf("err = %v, want disk full naming the meeting", err)
+				}
+			})
+		}
 	}
 }

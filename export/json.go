@@ -9,7 +9,6 @@ import (
 // jsonEncoder writes JSON Lines, or one JSON array when array is set.
 type jsonEncoder struct {
 	array bool
-	n     int
 }
 
 func (e *jsonEncoder) begin(w *bufio.Writer) error {
@@ -20,30 +19,32 @@ func (e *jsonEncoder) begin(w *bufio.Writer) error {
 	return nil
 }
 
-// record writes f. It appends to w's free buffer space, so a frame that fits
-// is written without a copy.
-func (e *jsonEncoder) record(w *bufio.Writer, f *store.Frame, fi frameInfo) error {
-	b := w.AvailableBuffer()
+// newAppender appends a frame's line, or for an array ",\n" and the
+// frame's object: write drops the comma before the first.
+func (e *jsonEncoder) newAppender() recordAppender {
 	if e.array {
-		if e.n > 0 {
-			b = append(b, ',')
+		return func(b []byte, f *store.Frame, fi frameInfo) ([]byte, error) {
+			return appendFrame(append(b, ",\n"...), f, fi), nil
 		}
-		b = append(b, '\n')
 	}
-	b = appendFrame(b, f, fi)
-	if !e.array {
-		b = append(b, '\n')
+	return func(b []byte, f *store.Frame, fi frameInfo) ([]byte, error) {
+		return append(appendFrame(b, f, fi), '\n'), nil
 	}
-	e.n++
-	_, err := w.Write(b)
+}
+
+func (e *jsonEncoder) write(w *bufio.Writer, out []byte, before int) error {
+	if e.array && before == 0 {
+		out = out[1:]
+	}
+	_, err := w.Write(out)
 	return err
 }
 
-func (e *jsonEncoder) end(w *bufio.Writer) error {
+func (e *jsonEncoder) end(w *bufio.Writer, records int) error {
 	if !e.array {
 		return nil
 	}
-	if e.n > 0 {
+	if records > 0 {
 		_, err := w.WriteString("\n]\n")
 		return err
 	}
