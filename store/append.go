@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"strconv"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -139,6 +141,9 @@ type writer struct {
 	digest   hash.Hash         // SHA-256, reused for the hash chain
 
 	smallBlock, bigBlock int // block bounds for the file's page size
+
+	smallBufs, bigBufs sync.Pool // *[]byte of capacity smallBlock, bigBlock
+	lent               []*[]byte // buffers of the transaction's blocks
 }
 
 func newWriter(db *DB) *writer {
@@ -203,6 +208,23 @@ func (w *writer) collect(timer *time.Timer) (open bool) {
 	return true
 }
 
+// A writer maps writerMmapSize bytes of address space for the file from the
+// start: bbolt remaps the file whenever it outgrows its mapping, and a remap
+// in a commit first copies every key and value of the nodes the commit
+// changed out of the old mapping (with a thousand meetings' B+trees, a
+// fifth of the writer's time while the file grew). The mapping is address
+// space, not memory: only the pages read count in RSS. With a mapping larger
+// than bbolt's AllocSize, bbolt grows the file by AllocSize past what the
+// commit needs; growStep sets that to the file's size, between 64 KiB and
+// 16 MiB (bbolt's default), so that a small database still grows by
+// doubling, as it does with a mapping that follows the file. On 32-bit
+// platforms, short of address space, the mapping follows the file.
+const writerMmapSize = 1 << 30 * (strconv.IntSize / 64)
+
+func growStep(size int64) int {
+	return int(min(max(size, 64<<10), 16<<20))
+}
+
 // maxBatch bounds one transaction's requests so that a flood of frames still
 // commits regularly. It is large enough that under load a commit is sized
 // by FlushInterval rather than by count: the writer's cost per meeting per
@@ -214,6 +236,7 @@ func (w *writer) commit() {
 	err := w.db.err()
 	if err == nil {
 		err = w.db.bolt.Update(w.apply)
+		w.release()
 		if err == nil {
 			w.db.commits.Add(1)
 		} else {
@@ -236,6 +259,7 @@ func (w *writer) commit() {
 }
 
 func (w *writer) apply(tx *bolt.Tx) error {
+	w.db.bolt.AllocSize = growStep(tx.Size())
 	touched := make(map[string]*bolt.Bucket)
 	clear(w.blocks)
 	var err error
@@ -365,44 +389,26 @@ func (w *writer) putFrame(b *bolt.Bucket, m *Meeting, f *Frame) error {
 	t := f.Time.UnixNano()
 	keyTime := max(t, m.lastKeyTime)
 	m.lastKeyTime = keyTime
-	blk := w.blocks[m.ID]
 	size := maxEntryHeader + len(f.Payload)
-	filled := 0 // blocks this commit filled for the meeting
-	if blk != nil && len(blk.val)+size > blk.max {
+	switch blk := w.blocks[m.ID]; {
+	case blk == nil:
+		fb := b.Bucket(framesBucket)
+		fb.FillPercent = 1.0 // keys only ever grow: pack pages full
+		blk = &block{fb: fb}
+		w.blocks[m.ID] = blk
+		// The meeting's last block, when it has room, takes the frames: its
+		// leaf page is rewritten by this commit anyway.
+		if !w.extendLast(blk, size) {
+			w.startBlock(blk, keyTime, f.Seq)
+		}
+	case len(blk.val)+size > blk.max:
 		if err := blk.put(); err != nil {
 			return err
 		}
-		filled, blk = blk.filled+1, nil
+		blk.filled++
+		w.startBlock(blk, keyTime, f.Seq)
 	}
-	if blk == nil {
-		fb := b.Bucket(framesBucket)
-		fb.FillPercent = 1.0 // keys only ever grow: pack pages full
-		// bbolt keeps the key and value slices until the commit: each
-		// block has its own.
-		blk = &block{fb: fb, filled: filled, max: w.smallBlock}
-		switch {
-		case blockMax != 0:
-			blk.max = blockMax
-		case filled >= bigAfter:
-			blk.max = w.bigBlock
-		}
-		// The meeting's last block, when it has room, takes the frames: its
-		// leaf page is rewritten by this commit anyway.
-		k, v := fb.Cursor().Last()
-		if prev, ok := lastEntryTime(k, v); ok && filled == 0 && len(v)+size <= blk.max {
-			blk.key = append(make([]byte, 0, keyLen), k...)
-			blk.val = append(make([]byte, 0, blk.max), v...)
-			blk.seq = binary.BigEndian.Uint64(k[8:])
-			blk.prev = prev
-		} else {
-			blk.key = frameKey(make([]byte, 0, keyLen), keyTime, f.Seq)
-			blk.val = make([]byte, 1, blk.max)
-			blk.val[0] = recBlockV2
-			blk.seq = f.Seq
-			blk.prev = keyTime
-		}
-		w.blocks[m.ID] = blk
-	}
+	blk := w.blocks[m.ID]
 	blk.val = appendEntry(blk.val, keyTime, blk.seq, blk.prev, f)
 	blk.prev = t
 	m.ChainHead = chainNext(w.digest, m.ChainHead, f)
@@ -412,6 +418,86 @@ func (w *writer) putFrame(b *bolt.Bucket, m *Meeting, f *Frame) error {
 	}
 	m.LastTime = f.Time.UTC()
 	return nil
+}
+
+// blockBound returns the bound of a block after the commit filled filled
+// blocks for its meeting.
+func (w *writer) blockBound(filled int) int {
+	switch {
+	case blockMax != 0:
+		return blockMax
+	case filled >= bigAfter:
+		return w.bigBlock
+	}
+	return w.smallBlock
+}
+
+// extendLast makes blk the meeting's last stored block, to be rewritten
+// with a next entry of up to size bytes, if it is a type 2 block with room.
+func (w *writer) extendLast(blk *block, size int) bool {
+	bound := w.blockBound(0)
+	k, v := blk.fb.Cursor().Last()
+	if len(v)+size > bound {
+		return false
+	}
+	prev, ok := lastEntryTime(k, v)
+	if !ok {
+		return false
+	}
+	blk.max = bound
+	blk.key = append(make([]byte, 0, keyLen), k...)
+	blk.val = append(w.buffer(bound), v...)
+	blk.seq = binary.BigEndian.Uint64(k[8:])
+	blk.prev = prev
+	return true
+}
+
+// startBlock makes blk a new block whose first frame is seq.
+func (w *writer) startBlock(blk *block, keyTime int64, seq uint64) {
+	blk.max = w.blockBound(blk.filled)
+	// bbolt keeps the key and value slices until the commit: each block
+	// has its own.
+	blk.key = frameKey(make([]byte, 0, keyLen), keyTime, seq)
+	blk.val = append(w.buffer(blk.max), recBlockV2)
+	blk.seq = seq
+	blk.prev = keyTime
+}
+
+// buffer returns an empty buffer of capacity n for a block's value, reusing
+// those of earlier commits (given back by release) for the two usual
+// bounds: a commit of many frames would otherwise allocate, zero and fault
+// in a fresh buffer for each block.
+func (w *writer) buffer(n int) []byte {
+	var p *sync.Pool
+	switch n {
+	case w.smallBlock:
+		p = &w.smallBufs
+	case w.bigBlock:
+		p = &w.bigBufs
+	default:
+		return make([]byte, 0, n)
+	}
+	if b, ok := p.Get().(*[]byte); ok {
+		w.lent = append(w.lent, b)
+		return (*b)[:0]
+	}
+	b := make([]byte, 0, n)
+	w.lent = append(w.lent, &b)
+	return b
+}
+
+// release gives back the buffers lent to the transaction, which bbolt no
+// longer holds once it has committed or rolled back.
+func (w *writer) release() {
+	for i, b := range w.lent {
+		if cap(*b) == w.smallBlock {
+			w.smallBufs.Put(b)
+		} else {
+			w.bigBufs.Put(b)
+		}
+		w.lent[i] = nil
+	}
+	w.lent = w.lent[:0]
 }
 
 func (blk *block) put() error {

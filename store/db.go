@@ -122,6 +122,9 @@ func Open(path string, opts *Options) (*DB, error) {
 	if o.LockTimeout < 0 {
 		bo.Timeout = time.Nanosecond
 	}
+	if !o.ReadOnly {
+		bo.InitialMmapSize = writerMmapSize
+	}
 	if err := checkLength(path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -132,6 +135,9 @@ func Open(path string, opts *Options) (*DB, error) {
 			err = pe.Err // the path is named once, below
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if !o.ReadOnly {
+		bdb.AllocSize = growStep(0) // the writer sets it at each commit
 	}
 	db := &DB{path: path, opts: o, bolt: bdb, done: make(chan struct{})}
 	if err := db.checkFormat(); err != nil {
