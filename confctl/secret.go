@@ -59,6 +59,12 @@ type Redactor struct {
 	mu       sync.RWMutex
 	seen     map[string]bool
 	patterns []pattern // longest first
+	// detect are the patterns that hold no other pattern (such as a
+	// secret's base64 without "Basic "), which suffice to find whether
+	// and about where a frame holds one; lead is the most bytes a pattern
+	// can start before the first detect match in it.
+	detect [][]byte
+	lead   int
 }
 
 // pattern is one byte sequence to replace and the marker to replace it with.
@@ -102,6 +108,19 @@ func (r *Redactor) Add(s string) {
 	sort.SliceStable(r.patterns, func(i, j int) bool {
 		return len(r.patterns[i].text) > len(r.patterns[j].text)
 	})
+	r.detect, r.lead = r.detect[:0], 0
+	for i, p := range r.patterns {
+		minimal := true
+		for j, q := range r.patterns {
+			if j != i && len(q.text) <= len(p.text) && (len(q.text) < len(p.text) || j < i) && bytes.Contains(p.text, q.text) {
+				minimal = false
+				r.lead = max(r.lead, len(p.text)-len(q.text))
+			}
+		}
+		if minimal {
+			r.detect = append(r.detect, p.text)
+		}
+	}
 }
 
 // Redact returns b with every occurrence of a registered secret replaced by
@@ -113,7 +132,18 @@ func (r *Redactor) Redact(b []byte) []byte {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return redactPatterns(b, r.patterns)
+	first := -1
+	for _, d := range r.detect {
+		if i := bytes.Index(b, d); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	if first < 0 {
+		return b
+	}
+	// No pattern starts before first-lead: it would hold a detect match
+	// before first.
+	return redactFrom(b, r.patterns, max(0, first-r.lead))
 }
 
 // redactPatterns replaces patterns (longest first) in a single left-to-right
@@ -128,6 +158,11 @@ func redactPatterns(b []byte, patterns []pattern) []byte {
 	if first < 0 {
 		return b
 	}
+	return redactFrom(b, patterns, first)
+}
+
+// redactFrom is redactPatterns once no pattern can start before first.
+func redactFrom(b []byte, patterns []pattern, first int) []byte {
 	out := make([]byte, 0, len(b)+32)
 	out = append(out, b[:first]...)
 	for i := first; i < len(b); {
