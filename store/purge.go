@@ -51,7 +51,8 @@ type CompactResult struct {
 // the directory synced. A crash at any point leaves either the old database
 // or the new one at path, never a mix; a new file left behind by a crash is
 // removed by the next Compact. A symbolic link at path is followed: the file
-// it points to is replaced.
+// it points to is replaced. The new file ends at its last page in use
+// (bbolt would leave up to 16 MiB of growth room); a writer grows it again.
 func Compact(path string, opts *CompactOptions) (res CompactResult, err error) {
 	var o CompactOptions
 	if opts != nil {
@@ -148,12 +149,24 @@ func writeCompact(src *DB, tmp string, txMaxSize int64) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", tmp, err)
 	}
-	if err := bolt.Compact(dst, src.bolt, txMaxSize); err != nil {
+	err = bolt.Compact(dst, src.bolt, txMaxSize)
+	var used int64
+	if err == nil {
+		err = dst.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
+	}
+	if err != nil {
 		dst.Close()
 		return fmt.Errorf("copy into %s: %w", tmp, err)
 	}
 	if err := dst.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	// bbolt grows a file past 16 MiB in steps of 16 MiB: the new file ends
+	// at its high-water mark instead (a writer grows it again when needed).
+	if fi, err := os.Stat(tmp); err == nil && fi.Size() > used && used > 0 {
+		if err := os.Truncate(tmp, used); err != nil {
+			return fmt.Errorf("trim %s: %w", tmp, err)
+		}
 	}
 	if err := syncFile(tmp); err != nil {
 		return err
