@@ -122,9 +122,32 @@ func (f Frame) CloseStatus() (code uint16, reason string, ok bool) {
 // own CRC and its own seq, so damage names the first bad frame: an entry
 // whose seq does not follow the one before it is reported as a break in the
 // sequence at the seq expected there.
+//
+// Record layout (type 3, a zstd-compressed type 2 block, written only by
+// Compact with CompactOptions.Compress), after the same key as type 2:
+//
+//	[0]      record type (recBlockZstdV3)
+//	uvarint  n: length of the type 2 entries once decompressed, 1 to
+//	         maxRawBlock
+//	then     one zstd frame (RFC 8878) with its content size, n, in its
+//	         header and no content checksum, whose content is the entries
+//	         of a type 2 block with the same key, exactly as type 2 lays
+//	         them out after its type byte
+//
+// The entries keep their own seq, time and CRC-32C, which cover every
+// decompressed byte, so damage inside the compressed stream that still
+// decompresses is reported at the first bad frame as in type 2. A stream
+// that does not decompress to exactly n bytes (zstd rejects it, or it is
+// longer or shorter) is reported as ErrRecordFormat at the block's first
+// frame, the first one that cannot be read. Decompression never trusts the
+// stream for its size: n is checked against maxRawBlock and the zstd
+// header before anything is allocated, and zstd may not write past n
+// bytes. A type 3 block is never appended to: the next frame starts a new
+// (type 2) block.
 const (
-	recFrameV1 byte = 1
-	recBlockV2 byte = 2
+	recFrameV1     byte = 1
+	recBlockV2     byte = 2
+	recBlockZstdV3 byte = 3
 )
 
 const (
@@ -267,20 +290,26 @@ func (e *frameError) Error() string { return fmt.Sprintf("frame %d: %v", e.seq, 
 func (e *frameError) Unwrap() error { return e.err }
 
 // decodeFrames appends to dst the frames of one stored key and value (a
-// type 1 record or a type 2 block) past the first skip entries (read
-// before) whose key times are at least from, and
+// type 1 record, a type 2 block or a type 3 compressed block) past the
+// first skip entries (read before) whose key times are at least from, and
 // stops before the first whose key time is at least to (to == 0: no bound),
 // reporting end. Payloads are copies (the frames of a block share one
 // allocation, each capped to its own bytes). Frames after to are not
 // checked. It returns the number of entries it walked past. On damage it
 // returns the frames before the bad one and a *frameError.
 func decodeFrames(dst []Frame, key, v []byte, skip int, from, to int64) (out []Frame, entries int, end bool, err error) {
+	return decodeEntries(dst, nil, key, v, skip, from, to)
+}
+
+// decodeEntries is decodeFrames that also appends to *kts, when kts is not
+// nil, the key time of each frame it appends to dst (for Compact).
+func decodeEntries(dst []Frame, kts *[]int64, key, v []byte, skip int, from, to int64) (out []Frame, entries int, end bool, err error) {
 	if len(key) != keyLen {
 		return dst, 0, false, &frameError{err: ErrRecordFormat}
 	}
 	keyTime := int64(binary.BigEndian.Uint64(key))
 	keySeq := binary.BigEndian.Uint64(key[8:])
-	if len(v) == 0 || v[0] != recBlockV2 { // type 1, or damage decodeRecord reports
+	if len(v) == 0 || (v[0] != recBlockV2 && v[0] != recBlockZstdV3) { // type 1, or damage decodeRecord reports
 		switch {
 		case to != 0 && keyTime >= to:
 			return dst, 0, true, nil
@@ -291,9 +320,24 @@ func decodeFrames(dst []Frame, key, v []byte, skip int, from, to int64) (out []F
 		if err != nil {
 			return dst, 0, false, &frameError{seq: keySeq, time: f.Time, err: err}
 		}
+		if kts != nil {
+			*kts = append(*kts, keyTime)
+		}
 		return append(dst, f), 1, false, nil
 	}
 	body := v[1:]
+	if v[0] == recBlockZstdV3 {
+		if to != 0 && keyTime >= to { // the first entry's key time is the key's
+			return dst, 0, true, nil
+		}
+		raw, err := decompressBlock(body)
+		if err != nil {
+			return dst, 0, false, &frameError{seq: keySeq, err: err}
+		}
+		// The payloads are copied out of raw below, before it is reused.
+		defer releaseBlock(raw)
+		body = raw
+	}
 	first := len(dst)
 	var payloads int
 	kt, prev := keyTime, keyTime
@@ -335,6 +379,9 @@ func decodeFrames(dst []Frame, key, v []byte, skip int, from, to int64) (out []F
 			Op:      en.op,
 			Payload: e[en.payload:en.size], // replaced by a copy below
 		})
+		if kts != nil {
+			*kts = append(*kts, kt)
+		}
 		payloads += en.size - en.payload
 	}
 	buf := make([]byte, 0, payloads)
@@ -351,7 +398,8 @@ func decodeFrames(dst []Frame, key, v []byte, skip int, from, to int64) (out []F
 }
 
 // lastEntryTime returns the frame time of the last entry of a type 2 block,
-// for appending to it. ok is false for anything else, damage included.
+// for appending to it. ok is false for anything else, damage and type 3
+// blocks included: a compressed block is never appended to.
 func lastEntryTime(key, v []byte) (t int64, ok bool) {
 	if len(key) != keyLen || len(v) < 2 || v[0] != recBlockV2 {
 		return 0, false
