@@ -25,6 +25,8 @@ var (
 	benchPayload  = flag.Int("store.payload", 300, "payload bytes per frame of the store ingest benchmarks")
 	benchBlockMax = flag.Int("store.blockmax", 0, "block size bound in bytes (0: the store's)")
 	benchNoSync   = flag.Bool("store.nosync", false, "skip fsync in confrec and the baseline (to see the CPU bound; not the cases' definition)")
+	benchZBlock   = flag.Int("store.zblock", 0, "CompactOptions.CompressBlock of BenchmarkCase7_Storage (0: the default)")
+	benchZLevel   = flag.String("store.zlevel", "", "zstd level of BenchmarkCase7_Storage's compaction: fastest, default, better, best (empty: the store's)")
 )
 
 func framesPerOp() int {
@@ -225,13 +227,21 @@ func BenchmarkCase2_Interleaved(b *testing.B) {
 // BenchmarkCase7_Storage is case 7: case 2's ingest, then the database
 // file's size per frame against the payload bytes per frame ("ratio"), and
 // the same after Compact ("compacted-ratio": without the free pages and
-// bbolt's last growth step of up to 16 MiB). The baseline's bytes/frame is
-// the length-prefixed file's (12 bytes of header a frame). Blocks are not
-// compressed.
+// bbolt's last growth step of up to 16 MiB) and after Compact with
+// Compress ("ratio-zstd": frames regrouped into blocks of
+// DefaultCompressBlock bytes compressed with zstd). It also reports the
+// speed of reading every meeting's frames with a Cursor from the compacted
+// file ("read-frames/s") and from the compressed one
+// ("zstd-read-frames/s"), and of the compressing Compact itself
+// ("zstd-compact-MB/s", payload bytes a second). The baseline's
+// bytes/frame is the length-prefixed file's (12 bytes of header a frame).
 func BenchmarkCase7_Storage(b *testing.B) {
 	d := newBenchData(framesPerOp())
 	n := len(d.payloads)
 	payload := float64(*benchPayload)
+	if *benchZLevel != "" {
+		defer store.SetZstdLevel(*benchZLevel)()
+	}
 	b.Run("confrec", func(b *testing.B) {
 		var path string
 		for range b.N {
@@ -250,6 +260,17 @@ func BenchmarkCase7_Storage(b *testing.B) {
 		}
 		b.ReportMetric(float64(res.After)/float64(n), "compacted-bytes/frame")
 		b.ReportMetric(float64(res.After)/float64(n)/payload, "compacted-ratio")
+		b.ReportMetric(readSpeed(b, path, n), "read-frames/s")
+
+		start := time.Now()
+		res, err = store.Compact(path, &store.CompactOptions{Compress: true, CompressBlock: *benchZBlock})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n)*payload/time.Since(start).Seconds()/1e6, "zstd-compact-MB/s")
+		b.ReportMetric(float64(res.After)/float64(n), "zstd-bytes/frame")
+		b.ReportMetric(float64(res.After)/float64(n)/payload, "ratio-zstd")
+		b.ReportMetric(readSpeed(b, path, n), "zstd-read-frames/s")
 	})
 	b.Run("baseline", func(b *testing.B) {
 		for range b.N {
@@ -259,4 +280,44 @@ func BenchmarkCase7_Storage(b *testing.B) {
 		b.ReportMetric(perFrame, "bytes/frame")
 		b.ReportMetric(perFrame/payload, "ratio")
 	})
+}
+
+// readSpeed reads every frame of every meeting of the database at path,
+// which must hold n frames, with a Cursor each, and returns frames/s: the
+// best of three passes, so that the first pass's page faults do not count.
+func readSpeed(b *testing.B, path string, n int) float64 {
+	b.Helper()
+	db, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ms, err := db.Meetings()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var best time.Duration
+	for range 3 {
+		start := time.Now()
+		got := 0
+		for _, m := range ms {
+			c, err := db.Frames(m.ID, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for c.Next() {
+				got++
+			}
+			if err := c.Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if got != n {
+			b.Fatalf("read %d frames, want %d", got, n)
+		}
+		if el := time.Since(start); best == 0 || el < best {
+			best = el
+		}
+	}
+	return float64(n) / best.Seconds()
 }

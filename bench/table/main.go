@@ -49,6 +49,7 @@ var rows = []row{
 	{"6 reconstruct + attendance", "Reconstruct", "fold_and_attendance", "baseline_map", "frames/s", "≥ 1.0"},
 	{"7 storage, bytes/frame", "Case7_Storage", "confrec", "baseline", "bytes/frame", ""},
 	{"7 storage, × payload", "Case7_Storage", "confrec", "", "ratio", "≤ 1.25"},
+	{"7 storage, zstd, × payload", "Case7_Storage", "confrec", "", "ratio-zstd", "≤ 0.3"},
 	{"8 replay fan-out, 1,000 clients", "Case8_ReplayFanout", "confrec", "baseline", "frames/s", ""},
 }
 
