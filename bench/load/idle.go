@@ -71,7 +71,7 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 		if err != nil {
 			return err
 		}
-		if err := sleep(ctx, rec, cfg.Window); err != nil {
+		if res.RestMean, res.Rest, err = sampleRest(ctx, rec, cfg.Window, restEvery); err != nil {
 			return err
 		}
 		t1, c1, err := procCPU(rec.cmd.Process.Pid)
@@ -79,7 +79,6 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 			return err
 		}
 		res.IdleCPU = float64(c1-c0) / float64(t1.Sub(t0))
-		res.Rest, _ = readStatus(rec.cmd.Process.Pid)
 		return nil
 	}
 	merr := measure()
@@ -117,6 +116,48 @@ func sleep(ctx context.Context, rec *child, d time.Duration) error {
 		return fmt.Errorf("record exited while idle: %v", rec.err)
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// restEvery is how often sampleRest reads record's memory.
+const restEvery = 100 * time.Millisecond
+
+// sampleRest reads rec's memory every interval for d, failing if ctx ends
+// or record exits first, and returns the mean and the largest of each
+// figure. At rest the heap grows between garbage collections and shrinks
+// as the scavenger returns pages, so one sample lands anywhere in between;
+// the largest is what the meetings need.
+func sampleRest(ctx context.Context, rec *child, d, every time.Duration) (mean, most memPeak, err error) {
+	var sum memPeak
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	end := time.NewTimer(d)
+	defer end.Stop()
+	for {
+		if s, ok := readStatus(rec.cmd.Process.Pid); ok {
+			sum.RSS += s.RSS
+			sum.Anon += s.Anon
+			sum.File += s.File
+			sum.Samples++
+			most.RSS = max(most.RSS, s.RSS)
+			most.Anon = max(most.Anon, s.Anon)
+			most.File = max(most.File, s.File)
+			most.HWM = max(most.HWM, s.HWM)
+			most.Threads = max(most.Threads, s.Threads)
+			most.Samples++
+		}
+		select {
+		case <-end.C:
+			if n := int64(sum.Samples); n > 0 {
+				mean = memPeak{RSS: sum.RSS / n, Anon: sum.Anon / n, File: sum.File / n, Samples: sum.Samples}
+			}
+			return mean, most, nil
+		case <-tick.C:
+		case <-rec.done:
+			return mean, most, fmt.Errorf("record exited while idle: %v", rec.err)
+		case <-ctx.Done():
+			return mean, most, ctx.Err()
+		}
 	}
 }
 
@@ -205,12 +246,20 @@ func (r *report) printIdle(out io.Writer, cfg config) {
 	rlo, _, rsum := minMaxSum(c.Replies)
 	row("heartbeats/meeting", "%d..%d sent (%d in all), answered %d in all (fewest %d)", lo, hi, sum, rsum, rlo)
 	row("record CPU at rest", "%.2f%% of one core", 100*m.IdleCPU)
-	row("record RSS at rest", "%s (RssAnon %s, RssFile %s)", mib(m.Rest.RSS), mib(m.Rest.Anon), mib(m.Rest.File))
+	row("record RSS at rest", "most %s (RssAnon %s, RssFile %s), mean %s (RssAnon %s, RssFile %s) over %d samples",
+		mib(m.Rest.RSS), mib(m.Rest.Anon), mib(m.Rest.File), mib(m.RestMean.RSS), mib(m.RestMean.Anon), mib(m.RestMean.File), m.RestMean.Samples)
 	row("record peak RSS", "%s (VmHWM; %d threads)", mib(m.Mem.HWM), m.Mem.Threads)
 	if b := r.Base; b != nil {
-		row("base (1 meeting)", "RSS at rest %s, peak %s", mib(b.Rest.RSS), mib(b.Mem.HWM))
-		row("RSS/meeting at rest", "%s ((rest − base rest)/meetings; RssAnon alone %s)",
-			kib(r.restPerMeeting()), kib((m.Rest.Anon-b.Rest.Anon)/int64(m.Meetings)))
+		row("base (1 meeting)", "RSS at rest most %s (RssAnon %s, RssFile %s), peak %s",
+			mib(b.Rest.RSS), mib(b.Rest.Anon), mib(b.Rest.File), mib(b.Mem.HWM))
+		per := func(f func(memPeak) int64, x memPeak) string {
+			return kib((f(x) - f(b.Rest)) / int64(m.Meetings))
+		}
+		rss := func(s memPeak) int64 { return s.RSS }
+		anon := func(s memPeak) int64 { return s.Anon }
+		file := func(s memPeak) int64 { return s.File }
+		row("RSS/meeting at rest", "%s most ((most − base most)/meetings: RssAnon %s, RssFile %s), %s mean (RssAnon %s, RssFile %s)",
+			kib(r.restPerMeeting()), per(anon, m.Rest), per(file, m.Rest), per(rss, m.RestMean), per(anon, m.RestMean), per(file, m.RestMean))
 		row("(peak − base)/meeting", "%s", kib(r.peakPerMeeting()))
 	}
 	w.Flush()

@@ -195,10 +195,11 @@ type roundResult struct {
 	DBSize   int64
 	Check    *checked
 	// -idle only:
-	Connect time.Duration // from starting record until all were connected
-	Window  time.Duration // CPU measured over this long at rest
-	IdleCPU float64       // CPU used at rest, in cores
-	Rest    memPeak       // memory at the end of the window
+	Connect  time.Duration // from starting record until all were connected
+	Window   time.Duration // CPU measured over this long at rest
+	IdleCPU  float64       // CPU used at rest, in cores
+	Rest     memPeak       // the most memory sampled at rest, over the window
+	RestMean memPeak       // the mean of the samples
 }
 
 // round writes the scenarios into dir, serves them, records them and
