@@ -96,14 +96,7 @@ func runRecord(c *cli.Context) error {
 		opts := base
 		opts.ConfID = id
 		opts.Logger = logger
-		wg.Go(func() {
-			res, err := recorder.Record(c.Context, db, opts)
-			if err != nil {
-				errs[i] = err // already names the meeting
-				return
-			}
-			logger.Info("recording ended", "meeting", id, "how", res.Ended, "sessions", res.Sessions)
-		})
+		wg.Go(func() { errs[i] = recordMeeting(c.Context, db, &opts) })
 	}
 	wg.Wait()
 	stopServing()
@@ -113,6 +106,23 @@ func runRecord(c *cli.Context) error {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// recordMeeting records one meeting and logs how its recording ended. Its
+// frame stays under the read loop of the meeting for as long as it is
+// recorded (see recorder.Record): the logging is in a function of its own.
+func recordMeeting(ctx context.Context, db *store.DB, opts *recorder.Options) error {
+	res, err := recorder.Record(ctx, db, *opts)
+	if err != nil {
+		return err // already names the meeting
+	}
+	logEnded(opts.Logger, opts.ConfID, res)
+	return nil
+}
+
+//go:noinline
+func logEnded(logger *slog.Logger, id string, res recorder.Result) {
+	logger.Info("recording ended", "meeting", id, "how", res.Ended, "sessions", res.Sessions)
 }
 
 // serveSnapshots lets read commands (meetings, info, export, replay) read db

@@ -68,6 +68,23 @@ type session struct {
 // store failure).
 func (r *recorder) runSession(ctx context.Context, l *link) (reason string, gotData bool, err error) {
 	defer l.ws.CloseNow()
+	s, err := r.beginSession(ctx, l)
+	if err != nil {
+		return endError, false, err
+	}
+	s.subscribe(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.runTimers(ctx) })
+	s.readLoop(ctx)
+	close(s.done)
+	wg.Wait()
+	return s.finish(ctx)
+}
+
+// beginSession begins the connection's store session.
+//
+//go:noinline
+func (r *recorder) beginSession(ctx context.Context, l *link) (*session, error) {
 	s := &session{r: r, link: l, done: make(chan struct{}), destroyed: make(chan struct{})}
 	sctx, cancel := storeContext(ctx)
 	id, err := r.db.BeginSession(sctx, r.o.ConfID, store.Session{
@@ -79,24 +96,25 @@ func (r *recorder) runSession(ctx context.Context, l *link) (reason string, gotD
 	})
 	cancel()
 	if err != nil {
-		return endError, false, fmt.Errorf("record meeting %s: %w", r.o.ConfID, err)
+		return nil, fmt.Errorf("record meeting %s: %w", r.o.ConfID, err)
 	}
 	s.id = id
 	r.sessions++
 	r.log.Info("connected", "meeting", r.o.ConfID, "session", id, "url", l.url, "remote", l.remoteAddr)
+	return s, nil
+}
 
-	s.subscribe(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { s.runTimers(ctx) })
-	s.readLoop(ctx)
-	close(s.done)
-	wg.Wait()
-
+// finish ends the store session once the connection's goroutines have
+// exited, and returns runSession's results.
+//
+//go:noinline
+func (s *session) finish(ctx context.Context) (reason string, gotData bool, err error) {
+	r := s.r
 	reason, end := s.end()
 	gotData = s.inData.Load() > 0
-	sctx, cancel = storeContext(ctx)
+	sctx, cancel := storeContext(ctx)
 	defer cancel()
-	if err := r.db.EndSession(sctx, r.o.ConfID, id, time.Now(), end); err != nil {
+	if err := r.db.EndSession(sctx, r.o.ConfID, s.id, time.Now(), end); err != nil {
 		if s.storeErr == nil {
 			s.storeErr = err
 		}
@@ -105,7 +123,7 @@ func (r *recorder) runSession(ctx context.Context, l *link) (reason string, gotD
 	if reason == endError {
 		return endError, gotData, fmt.Errorf("record meeting %s: %w", r.o.ConfID, s.storeErr)
 	}
-	r.log.Info("session ended", "meeting", r.o.ConfID, "session", id, "reason", reason,
+	r.log.Info("session ended", "meeting", r.o.ConfID, "session", s.id, "reason", reason,
 		"close_code", end.CloseCode, "close_reason", end.CloseReason, "err", end.Err,
 		"frames_in", s.inData.Load())
 	return reason, gotData, nil
@@ -145,35 +163,45 @@ func (s *session) readLoop(ctx context.Context) {
 	rctx := context.WithoutCancel(ctx)
 	for {
 		typ, b, err := s.link.ws.Read(rctx)
-		now := time.Now()
 		if err != nil {
-			s.readEnded(now, err)
+			s.readEnded(time.Now(), err)
 			return
 		}
-		s.hb.heard()
-		op := store.Text
-		if typ == websocket.MessageBinary {
-			op = store.Binary
-		}
-		b, redacted := s.r.redact(b)
-		s.order.Lock()
-		err = s.record(store.Frame{Time: now, Dir: store.In, Op: op, Payload: b})
-		s.order.Unlock()
-		if err == nil && redacted {
-			err = s.r.noteRedacted(frameAction(op, b))
-		}
-		if err != nil {
-			s.fatal(err)
+		if !s.received(typ, b) {
 			return
-		}
-		s.inData.Add(1)
-		if op == store.Text {
-			if err := s.inspect(b); err != nil {
-				s.fatal(err)
-				return
-			}
 		}
 	}
+}
+
+// received records a message that arrived and learns from it. It returns
+// false when the store failed, which ends the session.
+//
+//go:noinline
+func (s *session) received(typ websocket.MessageType, b []byte) bool {
+	now := time.Now()
+	s.hb.heard()
+	op := store.Text
+	if typ == websocket.MessageBinary {
+		op = store.Binary
+	}
+	b, redacted := s.r.redact(b)
+	s.order.Lock()
+	err := s.record(store.Frame{Time: now, Dir: store.In, Op: op, Payload: b})
+	s.order.Unlock()
+	if err == nil && redacted {
+		err = s.r.noteRedacted(frameAction(op, b))
+	}
+	if err == nil {
+		s.inData.Add(1)
+		if op == store.Text {
+			err = s.inspect(b)
+		}
+	}
+	if err != nil {
+		s.fatal(err)
+		return false
+	}
+	return true
 }
 
 // frameAction names a received message for the logs: its envelope's action,
