@@ -34,11 +34,13 @@ func purgeCommand() *cli.Command {
 --older-than (a Go duration like 720h, or days like 90d), except meetings under a legal hold
 (confrec hold), and lists what it removed and kept. Then it compacts the database: writes it
 anew to <db>.compact.tmp without the freed pages, checks it and renames it over the database,
-so a crash leaves either the old file or the new one. A running record keeps the database
-locked: purge refuses it (--dry-run works while recording).`,
+so a crash leaves either the old file or the new one; with --compress it also compresses the
+frames, as confrec compact --compress does. A running record keeps the database locked: purge
+refuses it (--dry-run works while recording).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgOlderThan, Usage: "delete meetings whose last frame is older than `DURATION` (720h, 90d) (required)"},
 			&cli.BoolFlag{Name: flgDryRun, Usage: "list what would be removed, change nothing"},
+			&cli.BoolFlag{Name: flgCompress, Usage: "also compress the frames with zstd when compacting (see confrec compact)"},
 			formatFlag("table", "table", "json"),
 		},
 		OnUsageError: onUsageError,
@@ -57,13 +59,14 @@ type purgeRow struct {
 
 // purgeReport is the output of `confrec purge`.
 type purgeReport struct {
-	Cutoff  time.Time  `json:"cutoff"`
-	DryRun  bool       `json:"dry_run"`
-	Removed int        `json:"removed"`
-	Kept    int        `json:"kept_held"`
-	Before  int64      `json:"bytes_before,omitempty"`
-	After   int64      `json:"bytes_after,omitempty"`
-	Rows    []purgeRow `json:"meetings"`
+	Cutoff     time.Time  `json:"cutoff"`
+	DryRun     bool       `json:"dry_run"`
+	Removed    int        `json:"removed"`
+	Kept       int        `json:"kept_held"`
+	Compressed bool       `json:"compressed,omitempty"`
+	Before     int64      `json:"bytes_before,omitempty"`
+	After      int64      `json:"bytes_after,omitempty"`
+	Rows       []purgeRow `json:"meetings"`
 }
 
 func runPurge(c *cli.Context) error {
@@ -79,6 +82,9 @@ func runPurge(c *cli.Context) error {
 		return err
 	}
 	rep := purgeReport{Cutoff: time.Now().UTC().Add(-age), DryRun: c.Bool(flgDryRun)}
+	if c.Bool(flgCompress) && rep.DryRun {
+		return usagef("--%s compresses while compacting, which --%s does not do: use one or the other", flgCompress, flgDryRun)
+	}
 	if rep.DryRun {
 		err = purgeDryRun(c, &rep)
 	} else {
@@ -189,7 +195,7 @@ func purge(c *cli.Context, rep *purgeReport) error {
 	if err := db.Close(); err != nil {
 		return err
 	}
-	opts := &store.CompactOptions{LockTimeout: -1}
+	opts := &store.CompactOptions{LockTimeout: -1, Compress: c.Bool(flgCompress)}
 	if os.Getenv(envPurgePause) == "1" {
 		opts.BeforeRename = func(tmp string) error {
 			fmt.Fprintf(c.App.ErrWriter, "compacted into %s, pausing before the rename\n", tmp)
@@ -202,6 +208,7 @@ func purge(c *cli.Context, rep *purgeReport) error {
 		return fmt.Errorf("meetings deleted, but the file was not compacted (run purge again): %w", err)
 	}
 	rep.Before, rep.After = res.Before, res.After
+	rep.Compressed = opts.Compress
 	return nil
 }
 
@@ -221,6 +228,9 @@ func writePurgeTable(w io.Writer, rep *purgeReport) error {
 	fmt.Fprintf(w, "%s %d meetings with no frame since %s, kept %d held", verb, rep.Removed, fmtTime(rep.Cutoff), rep.Kept)
 	if !rep.DryRun {
 		fmt.Fprintf(w, "; database %d -> %d bytes", rep.Before, rep.After)
+		if rep.Compressed {
+			fmt.Fprint(w, ", frames compressed")
+		}
 	}
 	fmt.Fprintln(w)
 	return nil

@@ -48,6 +48,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			holdCommand(),         // cmd_hold.go
 			releaseCommand(),      // cmd_hold.go
 			purgeCommand(),        // cmd_purge.go
+			compactCommand(),      // cmd_compact.go
 			backupCommand(),       // cmd_backup.go
 			sealCommand(),         // cmd_seal.go
 			keygenCommand(),       // cmd_seal.go
