@@ -34,7 +34,7 @@ type Options struct {
 	// file before it returns ErrLocked. Defaults to DefaultLockTimeout; <0
 	// means do not wait at all.
 	LockTimeout time.Duration
-	// ReadOnly opens the file with a shared lock and no writer goroutine.
+	// ReadOnly opens the file with a shared lock and no writer.
 	// Write methods return ErrReadOnly.
 	ReadOnly bool
 	// QueueFrames is how many frames may wait for the writer before Enqueue
@@ -82,7 +82,7 @@ var (
 // DB is an open confrec database.
 //
 // All methods are safe for concurrent use. Close must be called to stop the
-// writer goroutine and make queued frames durable; after Close, methods return
+// writer's goroutines and make queued frames durable; after Close, methods return
 // ErrClosed.
 type DB struct {
 	path string
@@ -101,7 +101,7 @@ type DB struct {
 }
 
 // Open opens or creates the database at path (mode 0600) and, unless
-// Options.ReadOnly is set, starts its writer goroutine.
+// Options.ReadOnly is set, starts its writer (two goroutines).
 func Open(path string, opts *Options) (*DB, error) {
 	o := opts.withDefaults()
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {

@@ -8,10 +8,12 @@
 //
 // # Basics
 //
-// [Open] returns a [*DB]. Writes go through one writer goroutine owned by the
-// DB, which group-commits: one bbolt transaction carries every frame queued
-// since the last commit, and [Options.FlushInterval] bounds how long a queued
-// frame waits. [DB.Enqueue] queues a frame and returns at once; [DB.Append],
+// [Open] returns a [*DB]. Writes go through a writer owned by the DB, which
+// group-commits: one bbolt transaction carries every frame queued since the
+// last commit, and [Options.FlushInterval] bounds how long a queued frame
+// waits. The writer is two goroutines: one prepares a batch (seqs, hash
+// chain, blocks) while the other commits the batch before, so that encoding
+// overlaps bbolt's work and fsync; batches commit in order. [DB.Enqueue] queues a frame and returns at once; [DB.Append],
 // [DB.BeginSession], [DB.EndSession] and [DB.Flush] return only after the commit
 // holding their work is synced to disk.
 //

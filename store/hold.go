@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Hold is a legal hold on a meeting: while it is set, DeleteMeeting (and so
@@ -68,39 +66,32 @@ func (db *DB) DeleteMeeting(ctx context.Context, meeting string) error {
 	return nil
 }
 
-// applyHold runs a reqHold or reqDelete request in the writer's transaction.
-// The request's own failure (no such meeting, held, not held) goes to
-// r.err; the error returned fails the transaction.
-func (w *writer) applyHold(tx *bolt.Tx, touched map[string]*bolt.Bucket, r *request) error {
-	b := touched[r.meeting]
-	if b == nil && tx.Bucket([]byte(r.meeting)) == nil {
-		r.err = ErrMeetingNotFound
-		return nil
+// prepareHold prepares a reqHold or reqDelete request. The request's own
+// failure (no such meeting, held, not held) goes to r.err; the error
+// returned fails the batch.
+func (w *writer) prepareHold(b *batch, r *request) error {
+	m, err := w.meeting(b, r.meeting, false)
+	if err != nil {
+		return err
 	}
-	if b == nil {
-		var err error
-		if b, err = w.bucket(tx, r.meeting); err != nil {
-			return err
-		}
-	}
-	m := w.meetings[r.meeting]
 	switch {
+	case m == nil:
+		r.err = ErrMeetingNotFound
 	case r.kind == reqDelete && m.Hold != nil:
 		r.err = fmt.Errorf("%w since %s by %s: %s", ErrHeld, m.Hold.At.Format(time.RFC3339), m.Hold.By, m.Hold.Reason)
-		return nil
 	case r.kind == reqDelete:
-		delete(w.blocks, r.meeting) // frames queued before the delete go with it
-		if err := tx.DeleteBucket([]byte(r.meeting)); err != nil {
-			return fmt.Errorf("delete meeting %s: %w", r.meeting, err)
-		}
-		delete(touched, r.meeting)
+		// Frames queued before the delete go with it.
+		delete(w.blocks, r.meeting)
+		delete(w.touched, r.meeting)
 		delete(w.meetings, r.meeting)
-		return nil
+		delete(w.last, r.meeting)
+		w.gone[r.meeting] = b.seq
+		b.ops = append(b.ops, op{kind: opDelete, meeting: r.meeting})
 	case r.hold == nil && m.Hold == nil:
 		r.err = ErrNotHeld
-		return nil
+	default:
+		m.Hold = r.hold
+		w.touched[r.meeting] = true
 	}
-	m.Hold = r.hold
-	touched[r.meeting] = b
 	return nil
 }
