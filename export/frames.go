@@ -129,7 +129,7 @@ func newFrameRecord(f *store.Frame, fi frameInfo) FrameRecord {
 
 // Frames writes meeting's frames from db to w. JSON Lines and CSV stream as
 // they go; JSON writes one array. w is written through a buffer that Frames
-// flushes before it returns. Frames encode on every CPU (GOMAXPROCS
+// flushes before it returns. Frames encodes on every CPU (GOMAXPROCS
 // workers) and are written in order; Progress is called as frames are read.
 func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) error {
 	var o FramesOptions
