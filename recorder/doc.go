@@ -68,11 +68,11 @@
 // instead, they are stored as usual (the server's answer as an In Close
 // frame). After "Destroyed" the meeting is over, so little is sent then.
 //
-// Record owns every goroutine it starts and returns only after they have
-// exited and db.Flush has made everything it queued durable. An idle
-// recording costs two goroutines: the one running Record, which reads the
-// connection, and one per connection (runTimers) that waits on the
-// heartbeat ticker, the token's keep-alive timer, the context and the
-// destroyed grace. Many meetings in one process stay cheap that way (see
-// bench/load -idle).
+// Record returns only after every callback and goroutine it started has
+// returned and db.Flush has made everything it queued durable. An idle
+// recording costs one goroutine, the one running Record, which reads the
+// connection; the heartbeats, the token's keep-alive, the context's end
+// and the destroyed grace are timer callbacks (time.AfterFunc,
+// context.AfterFunc) that run only when due. Many meetings in one process
+// stay cheap that way (see bench/load -idle).
 package recorder

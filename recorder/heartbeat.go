@@ -52,7 +52,7 @@ func (h *heartbeat) next(seq string) bool {
 	return true
 }
 
-// beat sends one HeartBeat, recording it as an Out frame; runTimers calls
+// beat sends one HeartBeat, recording it as an Out frame; the timers call
 // it every Options.Heartbeat. When the previous request is still unanswered,
 // the connection is half-open: it marks the session dropped and closes the
 // connection, which ends the read loop (detection takes at most two

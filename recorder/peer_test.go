@@ -605,3 +605,50 @@ func TestRecordDirectTmpTokenRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordClosesAfterDestroyedGrace: a server that announces "Destroyed"
+// and then keeps the connection open (answering heartbeats) is closed by
+// the recorder with 1000 "meeting ended" once DestroyedGrace has passed,
+// and the recording ends as the meeting did.
+func TestRecordClosesAfterDestroyedGrace(t *testing.T) {
+	const confID = "700200700"
+	p := newPeer(t, confID, func(ctx context.Context, n int, c *websocket.Conn) {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			return
+		}
+		env, _ := confctl.DecodeEnvelope(b)
+		if c.Write(ctx, websocket.MessageText, confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS")) != nil {
+			return
+		}
+		if c.Write(ctx, websocket.MessageText, destroyed(confID)) != nil {
+			return
+		}
+		answer(ctx, c) // never closes first
+	})
+	db, _ := openDB(t)
+	log := newTestLog()
+	opts := p.options(log)
+	opts.Heartbeat = 20 * time.Millisecond
+	opts.DestroyedGrace = 50 * time.Millisecond
+
+	res, err := recorder.Record(t.Context(), db, opts)
+	if err != nil || res.Ended != recorder.MeetingEnded || res.Sessions != 1 {
+		t.Fatalf("Record = %+v, %v; want MeetingEnded after 1 session", res, err)
+	}
+	if s := meeting(t, db, confID).Sessions[0]; s.Reason != "meeting-ended" || s.CloseCode != 1000 || s.CloseReason != "meeting ended" {
+		t.Errorf("session ended %+v, want meeting-ended with our 1000 \"meeting ended\"", s.SessionEnd)
+	}
+	var closes int
+	for _, f := range readFrames(t, db, confID) {
+		if f.Dir == store.Out && f.Op == store.Close {
+			closes++
+			if code, reason, _ := f.CloseStatus(); code != 1000 || reason != "meeting ended" {
+				t.Errorf("close frame sent: %d %q, want 1000 \"meeting ended\"", code, reason)
+			}
+		}
+	}
+	if closes != 1 {
+		t.Errorf("%d close frames sent, want 1", closes)
+	}
+}

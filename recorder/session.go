@@ -34,16 +34,17 @@ const (
 	reasonEnded   = "meeting ended"
 )
 
-// session is one connection: it begins a store session, subscribes, runs the
-// timer goroutine (runTimers: heartbeats, the token's keep-alive, closing),
-// and reads and records until the connection ends. The read loop runs in the
-// goroutine that called runSession, which returns only after the timer
-// goroutine has exited: two goroutines a connection.
+// session is one connection: it begins a store session, subscribes, arms
+// its timers (heartbeats, the token's keep-alive, closing: see timers), and
+// reads and records until the connection ends. The read loop runs in the
+// goroutine that called runSession, which returns only after the last
+// timer callback has returned: one goroutine a connection.
 type session struct {
 	r    *recorder
 	link *link
 	id   uint32
 	hb   heartbeat
+	t    timers
 
 	// order is held while a message is written and recorded (send) and
 	// while the read loop records a message, so that what is stored
@@ -52,7 +53,7 @@ type session struct {
 
 	done      chan struct{} // closed when the read loop has ended
 	destroyed chan struct{} // closed by the read loop on ConfDynamicInfoNotify "Destroyed"
-	stopping  atomic.Bool   // runTimers is stopping the connection for the caller
+	stopping  atomic.Bool   // the timers are stopping the connection for the caller
 	inData    atomic.Int64  // data frames received
 
 	mu          sync.Mutex // guards the fields below
@@ -73,11 +74,10 @@ func (r *recorder) runSession(ctx context.Context, l *link) (reason string, gotD
 		return endError, false, err
 	}
 	s.subscribe(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { s.runTimers(ctx) })
+	s.t.start(ctx, s)
 	s.readLoop(ctx)
 	close(s.done)
-	wg.Wait()
+	s.t.stop()
 	return s.finish(ctx)
 }
 
@@ -159,7 +159,7 @@ func (s *session) subscribe(ctx context.Context) {
 func (s *session) readLoop(ctx context.Context) {
 	// Reads must not follow ctx: coder/websocket closes the connection
 	// when a read's context ends, and a stop owes the server a close
-	// handshake, which runTimers performs.
+	// handshake, which the timers perform.
 	rctx := context.WithoutCancel(ctx)
 	for {
 		typ, b, err := s.link.ws.Read(rctx)
@@ -311,6 +311,7 @@ func (s *session) inspect(b []byte) error {
 			case <-s.destroyed:
 			default:
 				close(s.destroyed)
+				s.t.destroyed()
 				s.r.log.Info("meeting destroyed", "meeting", s.r.o.ConfID, "session", s.id)
 			}
 		}

@@ -171,57 +171,46 @@ func renewAt(t confctl.ConfToken, now time.Time, minGap time.Duration) time.Time
 
 // keepAlive keeps the token alive while a session runs: it renews it
 // shortly before it expires (see renewAt), retrying failures with backoff.
-// It has no goroutine of its own: the session's timer goroutine (runTimers)
-// waits on the channel arm returns and calls fire; between sessions every
-// connect renews the token anyway. It never waits less than bo.min between
-// calls, nor less than the gap renewAt enforces after a successful renewal
-// (its own or a reconnect's, which tokenKeeper.changed signals). It stops
-// for good, logging why, when the server says the meeting is over or
-// refuses the keep-alive for good; the next reconnect then meets the same
-// answer and ends the recording. Sessions use it one at a time.
+// It has no goroutine of its own: the session's timers (see timers) wait
+// the time next returns and call fire; between sessions every connect
+// renews the token anyway. It never waits less than bo.min between calls,
+// nor less than the gap renewAt enforces after a successful renewal (its
+// own or a reconnect's, which tokenKeeper.changed signals). It stops for
+// good, logging why, when the server says the meeting is over or refuses
+// the keep-alive for good; the next reconnect then meets the same answer
+// and ends the recording. Sessions use it one at a time.
 type keepAlive struct {
 	k        *tokenKeeper
 	bo       backoff
 	retrying bool          // the last renewal failed: wait retryIn
 	retryIn  time.Duration // the backoff's wait
 	stopped  bool
-	timer    *time.Timer
 }
 
-// arm starts the timer for the next renewal, stopping the previous one, and
-// returns its channel: nil when there is nothing to wait for (no token yet,
-// or stopped).
-func (a *keepAlive) arm() <-chan time.Time {
-	a.disarm()
+// next returns how long to wait before the next renewal, and false when
+// there is nothing to wait for (no token yet, or stopped).
+func (a *keepAlive) next() (time.Duration, bool) {
 	if a.stopped {
-		return nil
+		return 0, false
 	}
-	d := a.retryIn
-	if !a.retrying {
-		due, ok := a.k.due()
-		if !ok {
-			return nil
-		}
-		d = max(time.Until(due), a.bo.min)
+	if a.retrying {
+		return a.retryIn, true
 	}
-	a.timer = time.NewTimer(d)
-	return a.timer.C
-}
-
-// disarm stops the timer.
-func (a *keepAlive) disarm() {
-	stopTimer(a.timer)
-	a.timer = nil
+	due, ok := a.k.due()
+	if !ok {
+		return 0, false
+	}
+	return max(time.Until(due), a.bo.min), true
 }
 
 // changed notes that a new token was obtained elsewhere (a reconnect):
-// failures are forgotten. Call arm after it.
+// failures are forgotten. Call next after it.
 func (a *keepAlive) changed() {
 	a.retrying = false
 	a.bo.reset()
 }
 
-// fire renews the token. Call arm after it.
+// fire renews the token. Call next after it.
 func (a *keepAlive) fire(ctx context.Context) {
 	k := a.k
 	t, err := k.renew(ctx)
@@ -242,11 +231,5 @@ func (a *keepAlive) fire(ctx context.Context) {
 		a.retrying = true
 		a.retryIn = a.bo.next()
 		k.log.Warn("control token keep-alive failed", "meeting", k.confID, "retry_in", a.retryIn, "err", err)
-	}
-}
-
-func stopTimer(t *time.Timer) {
-	if t != nil {
-		t.Stop()
 	}
 }
