@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -100,26 +101,37 @@ func (r *Redactor) Add(s string) {
 	m := []byte(marker(s))
 	b64 := base64.StdEncoding.EncodeToString([]byte(s))
 	for _, t := range []string{s, b64, "Basic " + b64} {
-		r.patterns = append(r.patterns, pattern{[]byte(t), t, m})
+		r.addPattern(pattern{[]byte(t), t, m})
 		if q := url.QueryEscape(t); q != t {
-			r.patterns = append(r.patterns, pattern{[]byte(q), q, m})
+			r.addPattern(pattern{[]byte(q), q, m})
 		}
 	}
 	sort.SliceStable(r.patterns, func(i, j int) bool {
 		return len(r.patterns[i].text) > len(r.patterns[j].text)
 	})
-	r.detect, r.lead = r.detect[:0], 0
-	for i, p := range r.patterns {
-		minimal := true
-		for j, q := range r.patterns {
-			if j != i && len(q.text) <= len(p.text) && (len(q.text) < len(p.text) || j < i) && bytes.Contains(p.text, q.text) {
-				minimal = false
-				r.lead = max(r.lead, len(p.text)-len(q.text))
-			}
+}
+
+// addPattern adds p to the patterns and keeps detect and lead: p is a
+// detect pattern unless it holds a shorter pattern or repeats one, and a
+// detect pattern that holds p no longer is one. It costs one comparison
+// with each pattern, not with each pair.
+func (r *Redactor) addPattern(p pattern) {
+	minimal := true
+	for _, q := range r.patterns {
+		switch {
+		case bytes.Equal(q.text, p.text):
+			minimal = false // the same text: it finds the same places
+		case len(q.text) < len(p.text) && bytes.Contains(p.text, q.text):
+			minimal = false
+			r.lead = max(r.lead, len(p.text)-len(q.text))
+		case len(q.text) > len(p.text) && bytes.Contains(q.text, p.text):
+			r.lead = max(r.lead, len(q.text)-len(p.text))
+			r.detect = slices.DeleteFunc(r.detect, func(d []byte) bool { return bytes.Equal(d, q.text) })
 		}
-		if minimal {
-			r.detect = append(r.detect, p.text)
-		}
+	}
+	r.patterns = append(r.patterns, p)
+	if minimal {
+		r.detect = append(r.detect, p.text)
 	}
 }
 
