@@ -36,8 +36,9 @@ type request struct {
 }
 
 // Enqueue queues f for meeting and returns without waiting for the commit;
-// the frame is durable at the latest FlushInterval (plus the commit's own
-// time) later. It blocks only while the queue is full (Options.QueueFrames)
+// the frame is durable at the latest FlushInterval later, plus the time of
+// its commit and of the commit before it, which may still be running. It
+// blocks only while the queue is full (Options.QueueFrames)
 // and returns the writer's error once a commit has failed. f.Payload must not
 // be changed after the call.
 func (db *DB) Enqueue(meeting string, f Frame) error {

@@ -100,14 +100,16 @@ func (w *writer) apply(tx *bolt.Tx, b *batch) error {
 	return nil
 }
 
-// createMeeting creates the buckets of meeting id unless they exist.
+// createMeeting creates the buckets of meeting id. The preparer creates
+// only meetings the file does not hold: one that exists is an error, not a
+// meeting to start again on top of its frames.
 func createMeeting(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
-	mb, err := tx.CreateBucketIfNotExists([]byte(id))
+	mb, err := tx.CreateBucket([]byte(id))
 	if err != nil {
 		return nil, fmt.Errorf("create meeting %s: %w", id, err)
 	}
 	for _, name := range [][]byte{framesBucket, sessionsBucket} {
-		if _, err := mb.CreateBucketIfNotExists(name); err != nil {
+		if _, err := mb.CreateBucket(name); err != nil {
 			return nil, fmt.Errorf("create meeting %s: %w", id, err)
 		}
 	}

@@ -38,7 +38,9 @@ type Options struct {
 	// Write methods return ErrReadOnly.
 	ReadOnly bool
 	// QueueFrames is how many frames may wait for the writer before Enqueue
-	// blocks. Defaults to DefaultQueueFrames; <=0 means the default.
+	// blocks. Defaults to DefaultQueueFrames; <=0 means the default. The
+	// writer holds up to two batches besides (one committing, one
+	// prepared), each of up to the frames that came in FlushInterval.
 	QueueFrames int
 	// NoSync skips fsync on commit. For tests and benchmarks only: a crash
 	// may then lose committed frames.

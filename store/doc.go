@@ -13,9 +13,10 @@
 // last commit, and [Options.FlushInterval] bounds how long a queued frame
 // waits. The writer is two goroutines: one prepares a batch (seqs, hash
 // chain, blocks) while the other commits the batch before, so that encoding
-// overlaps bbolt's work and fsync; batches commit in order. [DB.Enqueue] queues a frame and returns at once; [DB.Append],
-// [DB.BeginSession], [DB.EndSession] and [DB.Flush] return only after the commit
-// holding their work is synced to disk.
+// overlaps bbolt's work and fsync; batches commit in order. [DB.Enqueue]
+// queues a frame and returns at once; [DB.Append], [DB.BeginSession],
+// [DB.EndSession] and [DB.Flush] return only after the commit holding their
+// work is synced to disk.
 //
 // A meeting ([Meeting]) has frames, numbered from 1 by the store in the order
 // they were queued, and sessions ([Session]): one per connection the recorder
@@ -59,6 +60,11 @@
 // beside the file ([SnapshotSocket]), and a reader copies one with
 // [FetchSnapshot] and opens that. The store never sees secrets: callers
 // redact them before they queue a frame or a session.
+//
+// A writable DB maps 1 GiB of address space for its file (not memory: only
+// the pages read count in RSS), so that bbolt need not remap it while it
+// grows; a process limited with ulimit -v below that cannot open one. The
+// file still grows in steps of its own size, up to 16 MiB at a time.
 //
 // The examples are the best way to understand the API.
 package store

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -63,7 +64,7 @@ type batch struct {
 type opKind uint8
 
 const (
-	opCreate     opKind = iota // create the meeting's buckets unless they exist
+	opCreate     opKind = iota // create the meeting's buckets
 	opPut                      // put key, val in the meeting's frames bucket
 	opSession                  // put key, val in the meeting's sessions bucket
 	opEndSession               // record req's session end, or set req.err
@@ -112,11 +113,14 @@ func (w *writer) run() {
 	timer.Stop()
 	var seq uint64
 	for {
+		// A batch first, so that FlushInterval counts from the first
+		// request's arrival: it then waits at most that and the commit
+		// before (the batch's own commit follows at once).
+		b := <-free
 		r, ok := <-w.db.reqs
 		if !ok {
 			return
 		}
-		b := <-free
 		seq++
 		b.seq = seq
 		b.reqs = append(b.reqs, r)
@@ -319,11 +323,18 @@ func bigBlock(pageSize int) int   { return (bigPages*pageSize-16)/2 - 16 - keyLe
 // fifth of the writer's time while the file grew). The mapping is address
 // space, not memory: only the pages read count in RSS. With a mapping larger
 // than bbolt's AllocSize, bbolt grows the file by AllocSize past what the
-// commit needs; growStep sets that to the file's size, between 64 KiB and
-// 16 MiB (bbolt's default), so that a small database still grows by
-// doubling, as it does with a mapping that follows the file. On 32-bit
-// platforms, short of address space, the mapping follows the file.
-const writerMmapSize = 1 << 30 * (strconv.IntSize / 64)
+// commit needs; growStep sets that to the database's size (its high-water
+// mark), between 64 KiB and 16 MiB (bbolt's default), so that a small
+// database still grows by doubling, as it does with a mapping that follows
+// the file. On 32-bit platforms, short of address space, and on Windows,
+// where bbolt makes the file as large as its mapping, the mapping follows
+// the file.
+var writerMmapSize = func() int {
+	if strconv.IntSize < 64 || runtime.GOOS == "windows" {
+		return 0
+	}
+	return 1 << 30
+}()
 
 func growStep(size int64) int {
 	return int(min(max(size, 64<<10), 16<<20))
