@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -409,5 +410,46 @@ func TestFramesWriteError(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// panicWriter panics on its first write.
+type panicWriter struct{}
+
+func (panicWriter) Write([]byte) (int, error) { panic("writer broke") }
+
+// TestFramesPanics: a panic in the caller's writer or progress function
+// reaches the caller of Frames, as if Frames ran in one goroutine, and
+// leaves no goroutine behind (TestMain's goleak check).
+func TestFramesPanics(t *testing.T) {
+	payload := bytes.Repeat([]byte("z"), 4<<10)
+	var frames []store.Frame
+	for i := range 2000 {
+		frames = append(frames, store.Frame{Time: t0.Add(time.Duration(i)), Dir: store.In, Op: store.Text, Payload: payload})
+	}
+	db := openStore(t, frames)
+	tests := []struct {
+		name string
+		w    io.Writer
+		opts *export.FramesOptions
+		want string
+	}{
+		{"writer", panicWriter{}, nil, "writer broke"},
+		{"progress", io.Discard, &export.FramesOptions{Progress: func(seq uint64) {
+			if seq == 700 {
+				panic("progress at 700")
+			}
+		}}, "progress at 700"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if p := recover(); fmt.Sprint(p) != tt.want {
+					t.Errorf("recovered %v, want %q", p, tt.want)
+				}
+			}()
+			err := export.Frames(tt.w, db, "986512347", tt.opts)
+			t.Errorf("Frames returned %v, want a panic", err)
+		})
 	}
 }

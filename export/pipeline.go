@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -39,20 +40,28 @@ type frameFilter struct {
 	actions []string
 }
 
-func (ff *frameFilter) keep(f *store.Frame, fi frameInfo) bool {
-	if ff.dir != 0 && f.Dir != ff.dir {
-		return false
-	}
+// keepAction reports whether a frame with fi is exported, once its
+// direction is.
+func (ff *frameFilter) keepAction(fi frameInfo) bool {
 	return len(ff.actions) == 0 || slices.ContainsFunc(ff.actions, func(a string) bool { return a == string(fi.action) })
 }
 
-// encode encodes b's frames with app, keeping those ff keeps.
+// encode encodes b's frames with app, keeping those ff keeps. A panic is
+// kept in b.err as a panicError, for Frames to panic with.
 func (b *frameBatch) encode(app recordAppender, ff *frameFilter) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.err = panicError{p}
+		}
+	}()
 	out := b.out[:0]
 	for i := range b.frames {
 		f := &b.frames[i]
+		if ff.dir != 0 && f.Dir != ff.dir {
+			continue
+		}
 		fi := peekFrame(f)
-		if !ff.keep(f, fi) {
+		if !ff.keepAction(fi) {
 			continue
 		}
 		var err error
@@ -65,12 +74,23 @@ func (b *frameBatch) encode(app recordAppender, ff *frameFilter) {
 	b.out = out
 }
 
+// panicError carries a panic of a worker or of the writer to the calling
+// goroutine, which panics with its value.
+type panicError struct{ value any }
+
+func (p panicError) Error() string { return fmt.Sprint("panic: ", p.value) }
+
+// maxWorkers bounds the encoders, and so the batches in flight, on large
+// machines: two cores already make the reading the bound.
+const maxWorkers = 8
+
 // encodeFrames writes the records of c's frames to w with enc, in order,
 // and returns how many it wrote. progress, when not nil, is called with
 // each frame's Seq as it is read. Every goroutine it starts has ended when
-// it returns.
+// it returns or panics; a panic in one of them (w's Write included) is
+// raised again here.
 func encodeFrames(w *bufio.Writer, c *store.Cursor, enc frameEncoder, ff *frameFilter, progress func(uint64)) (records int, err error) {
-	workers := runtime.GOMAXPROCS(0)
+	workers := min(runtime.GOMAXPROCS(0), maxWorkers)
 	inFlight := 2*workers + 2
 	free := make(chan *frameBatch, inFlight)
 	for range inFlight {
@@ -81,6 +101,22 @@ func encodeFrames(w *bufio.Writer, c *store.Cursor, enc frameEncoder, ff *frameF
 	stop := make(chan struct{}) // closed by the writer when it fails
 
 	var wg sync.WaitGroup
+	var werr error
+	finished := false
+	finish := func() {
+		if !finished {
+			finished = true
+			close(work)
+			close(ordered)
+			wg.Wait()
+		}
+	}
+	defer func() {
+		finish() // also when the cursor or progress panics
+		if p, ok := werr.(panicError); ok {
+			panic(p.value)
+		}
+	}()
 	for range workers {
 		wg.Go(func() {
 			app := enc.newAppender()
@@ -90,14 +126,13 @@ func encodeFrames(w *bufio.Writer, c *store.Cursor, enc frameEncoder, ff *frameF
 			}
 		})
 	}
-	var werr error
 	wg.Go(func() {
 		for b := range ordered {
 			<-b.done
 			if werr == nil {
 				werr = b.err
 				if werr == nil && b.records > 0 {
-					werr = enc.write(w, b.out, records)
+					werr = write(enc, w, b.out, records)
 					records += b.records
 				}
 				if werr != nil {
@@ -111,12 +146,15 @@ func encodeFrames(w *bufio.Writer, c *store.Cursor, enc frameEncoder, ff *frameF
 		}
 	})
 
-	more := true
-	for more {
+	for more := true; more; {
 		var b *frameBatch
 		select {
-		case b = <-free:
 		case <-stop:
+		default:
+			select {
+			case b = <-free:
+			case <-stop:
+			}
 		}
 		if b == nil {
 			break
@@ -140,11 +178,20 @@ func encodeFrames(w *bufio.Writer, c *store.Cursor, enc frameEncoder, ff *frameF
 		work <- b
 		ordered <- b
 	}
-	close(work)
-	close(ordered)
-	wg.Wait()
+	finish()
 	if werr != nil {
 		return records, werr
 	}
 	return records, c.Err()
+}
+
+// write is enc.write, with a panic (in the caller's io.Writer) turned into
+// a panicError.
+func write(enc frameEncoder, w *bufio.Writer, out []byte, before int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = panicError{p}
+		}
+	}()
+	return enc.write(w, out, before)
 }
