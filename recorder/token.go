@@ -34,10 +34,10 @@ type tokenKeeper struct {
 	red      *confctl.Redactor
 	log      *slog.Logger
 
-	turn    chan struct{} // capacity 1: held by the renew in progress
-	minGap  time.Duration // the shortest wait after a successful renewal
-	mu      sync.Mutex    // guards cur, have and dueAt; never held during a call
-	cur     confctl.ConfToken
+	turn    chan struct{}     // capacity 1: held by the renew in progress
+	minGap  time.Duration     // the shortest wait after a successful renewal
+	mu      sync.Mutex        // guards cur, have and dueAt; never held during a call
+	cur     confctl.ConfToken // without TmpWSToken and SupportNotifyType
 	have    bool
 	dueAt   time.Time     // when to renew cur
 	changed chan struct{} // capacity 1: a new token is in cur
@@ -92,8 +92,12 @@ func (k *tokenKeeper) renew(ctx context.Context) (confctl.ConfToken, error) {
 	k.red.Add(t.Token.Reveal())
 	k.red.Add(confctl.ParseConfToken(t.Token.Reveal()))
 	k.red.Add(t.TmpWSToken.Reveal())
+	// Kept for the recording's length: only what a keep-alive and renewAt
+	// need (the token, its expiry), not the rest of the answer.
+	kept := t
+	kept.TmpWSToken, kept.SupportNotifyType = "", nil
 	k.mu.Lock()
-	k.cur, k.have = t, true
+	k.cur, k.have = kept, true
 	k.dueAt = renewAt(t, time.Now(), k.minGap)
 	k.mu.Unlock()
 	select {
