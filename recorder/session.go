@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -162,7 +163,11 @@ func (s *session) readLoop(ctx context.Context) {
 	// handshake, which the timers perform.
 	rctx := context.WithoutCancel(ctx)
 	for {
-		typ, b, err := s.link.ws.Read(rctx)
+		typ, r, err := s.link.ws.Reader(rctx)
+		var b []byte
+		if err == nil {
+			b, err = readMessage(r)
+		}
 		if err != nil {
 			s.readEnded(time.Now(), err)
 			return
@@ -171,6 +176,47 @@ func (s *session) readLoop(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// readBufs are the buffers readMessage reads into, shared by every
+// connection so that an idle one holds none.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// maxPooledRead bounds the buffers readMessage keeps: a rare huge message
+// is not held on to.
+const maxPooledRead = 256 << 10
+
+// readMessage reads the rest of a message from r and returns it in a slice
+// of its own, of the exact size. It reads into a pooled buffer: Conn.Read's
+// io.ReadAll grows a buffer from 512 bytes, allocating and copying several
+// times for a notification of a few KiB. It is not inlined, so that its
+// frame stays off the stack an idle read loop waits on.
+//
+//go:noinline
+func readMessage(r io.Reader) ([]byte, error) {
+	bp := readBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	var err error
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		var n int
+		n, err = r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			break
+		}
+	}
+	var b []byte
+	if err == io.EOF {
+		b, err = append(make([]byte, 0, len(buf)), buf...), nil
+	}
+	if cap(buf) <= maxPooledRead {
+		*bp = buf
+		readBufs.Put(bp)
+	}
+	return b, err
 }
 
 // received records a message that arrived and learns from it. It returns
@@ -270,6 +316,9 @@ type notifyFields struct {
 func (s *session) inspect(b []byte) error {
 	// Most messages are none of the kinds learnt from: a scan for the
 	// action, which allocates nothing, spares them a full decode.
+	if !mayLearnFrom(b) {
+		return nil
+	}
 	action, _ := confctl.PeekBytes(b)
 	switch string(action) {
 	case confctl.ActionHeartBeat:
@@ -317,6 +366,24 @@ func (s *session) inspect(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// learntFrom are the actions inspect learns from.
+var learntFrom = [][]byte{[]byte(confctl.ActionHeartBeat), []byte(confctl.ActionConfBasicInfo), []byte(confctl.ActionConfDynamicInfo)}
+
+// mayLearnFrom reports whether b may be a message whose action is one of
+// learntFrom: an action is a JSON string, which holds the name as it is
+// unless it has an escape. Most notifications are spared the peek.
+func mayLearnFrom(b []byte) bool {
+	if bytes.IndexByte(b, '\\') >= 0 {
+		return true
+	}
+	for _, a := range learntFrom {
+		if bytes.Contains(b, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // mayHoldDestroyed reports whether b could hold the state "Destroyed" in
