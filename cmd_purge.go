@@ -162,8 +162,13 @@ func purgeDryRun(c *cli.Context, rep *purgeReport) error {
 
 func purge(c *cli.Context, rep *purgeReport) error {
 	path := c.String(flgDB)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("open store %s: %w (set --db or CONFREC_DB to the database record wrote)", path, store.ErrNoDatabase)
+	}
+	var before int64 // the file's size before purge changed it
+	if err == nil {
+		before = fi.Size()
 	}
 	// A recorder holds the lock for hours: do not wait for it.
 	db, err := store.Open(path, &store.Options{LockTimeout: -1})
@@ -207,7 +212,7 @@ func purge(c *cli.Context, rep *purgeReport) error {
 	if err != nil {
 		return fmt.Errorf("meetings deleted, but the file was not compacted (run purge again): %w", err)
 	}
-	rep.Before, rep.After = res.Before, res.After
+	rep.Before, rep.After = before, res.After
 	rep.Compressed = opts.Compress
 	return nil
 }

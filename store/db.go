@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -245,10 +246,31 @@ func (db *DB) Close() error {
 			close(db.reqs)
 		}
 		<-db.done
+		if db.reqs != nil && db.err() == nil {
+			db.trim()
+		}
 		err := db.bolt.Close()
 		db.closeErr = errors.Join(db.err(), err)
 	})
 	return db.closeErr
+}
+
+// trim cuts the file to bbolt's high-water mark: the room bbolt grew it by
+// for later commits (up to 16 MiB) is not kept on disk after the writer is
+// done. The pages past the mark hold nothing, and the file is still
+// locked. A failure only leaves the file larger; so does Windows, where a
+// mapped file cannot shrink.
+func (db *DB) trim() {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	var size int64
+	if db.bolt.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil }) != nil || size <= 0 {
+		return
+	}
+	if fi, err := os.Stat(db.path); err == nil && fi.Size() > size {
+		os.Truncate(db.path, size)
+	}
 }
 
 // Meetings lists every meeting in the database, in ID order, without sessions.
