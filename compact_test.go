@@ -161,19 +161,7 @@ func TestCompactWhileRecording(t *testing.T) {
 // the output shown under a command (up to its figures).
 func TestREADMECompact(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(b)
-	start := strings.Index(text, "## Retention and backups")
-	if start < 0 {
-		t.Fatal(`README has no "Retention and backups" section`)
-	}
-	section := text[start+1:]
-	if end := strings.Index(section, "\n## "); end >= 0 {
-		section = section[:end]
-	}
+	section := readmeSection(t, "Retention and backups")
 	dir := t.TempDir()
 	demo, err := os.ReadFile(demoDB(t))
 	if err != nil {

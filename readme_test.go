@@ -14,6 +14,26 @@ type tourStep struct {
 	output  []string
 }
 
+// readmeSection returns the README's section under the heading "## "+title,
+// up to the next heading of that level.
+func readmeSection(t *testing.T, title string) string {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "## "+title+"\n")
+	if start < 0 {
+		t.Fatalf("README has no %q section", title)
+	}
+	section := text[start+1:]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	return section
+}
+
 // readmeTour reads the commands of the README's tour (from "## A tour" to
 // the next heading of the same level or "### Recording a real meeting",
 // whose commands need a real meeting) with the output shown under each.

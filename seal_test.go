@@ -283,19 +283,7 @@ func TestSealOpenMeeting(t *testing.T) {
 // stored" section as printed, on the demo's meeting.
 func TestREADMEProving(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(b)
-	start := strings.Index(text, "## Proving what is stored")
-	if start < 0 {
-		t.Fatal(`README has no "Proving what is stored" section`)
-	}
-	section := text[start+1:]
-	if end := strings.Index(section, "\n## "); end >= 0 {
-		section = section[:end]
-	}
+	section := readmeSection(t, "Proving what is stored")
 	dir := t.TempDir()
 	env := []string{"CONFREC_DB=" + demoDB(t)}
 	ran := 0

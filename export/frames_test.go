@@ -376,6 +376,16 @@ func TestFramesInBatches(t *testing.T) {
 	}
 }
 
+// repeatedFrames returns n received frames of opcode op, a nanosecond
+// apart, each with payload.
+func repeatedFrames(n int, op store.Opcode, payload []byte) []store.Frame {
+	frames := make([]store.Frame, n)
+	for i := range frames {
+		frames[i] = store.Frame{Time: t0.Add(time.Duration(i)), Dir: store.In, Op: op, Payload: payload}
+	}
+	return frames
+}
+
 // failingWriter fails every write after the first n bytes.
 type failingWriter struct{ n int }
 
@@ -395,12 +405,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 // format, and says which meeting's export failed; TestMain's goleak check
 // shows that no encoder is left running.
 func TestFramesWriteError(t *testing.T) {
-	payload := bytes.Repeat([]byte("y"), 4<<10)
-	var frames []store.Frame
-	for i := range 2000 {
-		frames = append(frames, store.Frame{Time: t0.Add(time.Duration(i)), Dir: store.In, Op: store.Binary, Payload: payload})
-	}
-	db := openStore(t, frames)
+	db := openStore(t, repeatedFrames(2000, store.Binary, bytes.Repeat([]byte("y"), 4<<10)))
 	for _, format := range []export.Format{export.JSONL, export.JSON, export.CSV} {
 		for _, after := range []int{0, 100 << 10, 2 << 20} {
 			t.Run(fmt.Sprintf("%s after %d", format, after), func(t *testing.T) {
@@ -422,12 +427,7 @@ func (panicWriter) Write([]byte) (int, error) { panic("writer broke") }
 // reaches the caller of Frames, as if Frames ran in one goroutine, and
 // leaves no goroutine behind (TestMain's goleak check).
 func TestFramesPanics(t *testing.T) {
-	payload := bytes.Repeat([]byte("z"), 4<<10)
-	var frames []store.Frame
-	for i := range 2000 {
-		frames = append(frames, store.Frame{Time: t0.Add(time.Duration(i)), Dir: store.In, Op: store.Text, Payload: payload})
-	}
-	db := openStore(t, frames)
+	db := openStore(t, repeatedFrames(2000, store.Text, bytes.Repeat([]byte("z"), 4<<10)))
 	tests := []struct {
 		name string
 		w    io.Writer

@@ -190,17 +190,21 @@ func answer(ctx context.Context, c *websocket.Conn) {
 	}
 }
 
-// endMeeting answers the Subscribe on c, announces "Destroyed" and closes.
-func endMeeting(ctx context.Context, confID string, c *websocket.Conn) {
+// announceDestroyed answers the Subscribe on c and announces "Destroyed".
+// It reports false when the connection failed.
+func announceDestroyed(ctx context.Context, confID string, c *websocket.Conn) bool {
 	_, b, err := c.Read(ctx)
 	if err != nil {
-		return
+		return false
 	}
 	env, _ := confctl.DecodeEnvelope(b)
-	if c.Write(ctx, websocket.MessageText, confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS")) != nil {
-		return
-	}
-	if c.Write(ctx, websocket.MessageText, destroyed(confID)) != nil {
+	return c.Write(ctx, websocket.MessageText, confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS")) == nil &&
+		c.Write(ctx, websocket.MessageText, destroyed(confID)) == nil
+}
+
+// endMeeting answers the Subscribe on c, announces "Destroyed" and closes.
+func endMeeting(ctx context.Context, confID string, c *websocket.Conn) {
+	if !announceDestroyed(ctx, confID, c) {
 		return
 	}
 	c.Close(websocket.StatusNormalClosure, "")
@@ -613,15 +617,7 @@ func TestRecordDirectTmpTokenRefused(t *testing.T) {
 func TestRecordClosesAfterDestroyedGrace(t *testing.T) {
 	const confID = "700200700"
 	p := newPeer(t, confID, func(ctx context.Context, n int, c *websocket.Conn) {
-		_, b, err := c.Read(ctx)
-		if err != nil {
-			return
-		}
-		env, _ := confctl.DecodeEnvelope(b)
-		if c.Write(ctx, websocket.MessageText, confctl.NewReply(env.Action, env.Sequence, 0, "SUCCESS")) != nil {
-			return
-		}
-		if c.Write(ctx, websocket.MessageText, destroyed(confID)) != nil {
+		if !announceDestroyed(ctx, confID, c) {
 			return
 		}
 		answer(ctx, c) // never closes first

@@ -56,16 +56,7 @@ func FuzzCompressedBlock(f *testing.F) {
 		if _, ok := lastEntryTime(key, rec); ok {
 			t.Fatal("lastEntryTime accepts a compressed block: the writer would append to it")
 		}
-		out, entries, end, err := decodeFrames(nil, key, rec, 0, math.MinInt64, 0)
-		if err != nil || end || entries != int(n) || len(out) != int(n) {
-			t.Fatalf("decodeFrames: %d frames, %d entries, end %v, %v", len(out), entries, end, err)
-		}
-		for i := range in {
-			g, w := out[i], in[i]
-			if g.Seq != w.Seq || g.Time.UnixNano() != w.Time.UnixNano() || g.Session != w.Session || g.Dir != w.Dir || g.Op != w.Op || !bytes.Equal(g.Payload, w.Payload) {
-				t.Fatalf("frame %d: got %+v, want %+v", i, g, w)
-			}
-		}
+		decodeAll(t, key, rec, in)
 
 		bad := append(bytes.Clone(key), rec...)
 		bit := flip % uint(8*len(bad))

@@ -67,6 +67,23 @@ func FuzzFrameRecord(f *testing.F) {
 	})
 }
 
+// decodeAll decodes the frames of one stored key and value, which must be
+// exactly want, and returns them.
+func decodeAll(t *testing.T, key, v []byte, want []Frame) []Frame {
+	t.Helper()
+	out, entries, end, err := decodeFrames(nil, key, v, 0, math.MinInt64, 0)
+	if err != nil || end || entries != len(want) || len(out) != len(want) {
+		t.Fatalf("decodeFrames: %d frames, %d entries, end %v, %v", len(out), entries, end, err)
+	}
+	for i, w := range want {
+		g := out[i]
+		if g.Seq != w.Seq || g.Time.UnixNano() != w.Time.UnixNano() || g.Session != w.Session || g.Dir != w.Dir || g.Op != w.Op || !bytes.Equal(g.Payload, w.Payload) {
+			t.Fatalf("frame %d: got %+v, want %+v", i, g, w)
+		}
+	}
+	return out
+}
+
 // FuzzBlock encodes frames into a type 2 block the way the writer does and
 // checks that decodeFrames returns them unchanged, that any single flipped
 // bit is caught, and that decodeFrames never panics on arbitrary bytes.
@@ -96,15 +113,7 @@ func FuzzBlock(f *testing.F) {
 		if last, ok := lastEntryTime(key, blk); !ok || last != prev {
 			t.Fatalf("lastEntryTime = %d, %v; want %d", last, ok, prev)
 		}
-		out, entries, end, err := decodeFrames(nil, key, blk, 0, math.MinInt64, 0)
-		if err != nil || end || entries != int(n) || len(out) != int(n) {
-			t.Fatalf("decodeFrames: %d frames, %d entries, end %v, %v", len(out), entries, end, err)
-		}
-		for i := range in {
-			g, w := out[i], in[i]
-			if g.Seq != w.Seq || g.Time.UnixNano() != w.Time.UnixNano() || g.Session != w.Session || g.Dir != w.Dir || g.Op != w.Op || !bytes.Equal(g.Payload, w.Payload) {
-				t.Fatalf("frame %d: got %+v, want %+v", i, g, w)
-			}
+		for i, g := range decodeAll(t, key, blk, in) {
 			if len(g.Payload) > 0 && cap(g.Payload) != len(g.Payload) {
 				t.Fatalf("frame %d: payload not capped", i)
 			}

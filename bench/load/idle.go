@@ -139,12 +139,7 @@ func sampleRest(ctx context.Context, rec *child, d, every time.Duration) (mean, 
 			sum.Anon += s.Anon
 			sum.File += s.File
 			sum.Samples++
-			most.RSS = max(most.RSS, s.RSS)
-			most.Anon = max(most.Anon, s.Anon)
-			most.File = max(most.File, s.File)
-			most.HWM = max(most.HWM, s.HWM)
-			most.Threads = max(most.Threads, s.Threads)
-			most.Samples++
+			most.add(s)
 		}
 		select {
 		case <-end.C:

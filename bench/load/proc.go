@@ -112,6 +112,16 @@ type memPeak struct {
 	Samples int
 }
 
+// add counts sample s in m: each figure becomes the larger of the two.
+func (m *memPeak) add(s memPeak) {
+	m.HWM = max(m.HWM, s.HWM)
+	m.RSS = max(m.RSS, s.RSS)
+	m.Anon = max(m.Anon, s.Anon)
+	m.File = max(m.File, s.File)
+	m.Threads = max(m.Threads, s.Threads)
+	m.Samples++
+}
+
 // sampleMemory reads /proc/<pid>/status every interval until stop is
 // closed, then sends the peaks on the returned channel. The goroutine it
 // starts ends then. Its VmHWM is the process's peak RSS up to the last
@@ -125,12 +135,7 @@ func sampleMemory(pid int, every time.Duration, stop <-chan struct{}) <-chan mem
 		defer tick.Stop()
 		for {
 			if s, ok := readStatus(pid); ok {
-				peak.HWM = max(peak.HWM, s.HWM)
-				peak.RSS = max(peak.RSS, s.RSS)
-				peak.Anon = max(peak.Anon, s.Anon)
-				peak.File = max(peak.File, s.File)
-				peak.Threads = max(peak.Threads, s.Threads)
-				peak.Samples++
+				peak.add(s)
 			}
 			select {
 			case <-stop:
