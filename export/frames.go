@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -321,8 +322,37 @@ var jsonSafe = func() (t [256]bool) {
 
 // appendJSONBytes appends s, valid UTF-8, as a JSON string with the escapes
 // appendJSONString writes.
+//
+// It writes into room made for the worst case of quotes and backslashes
+// (two bytes each) byte by byte: JSON payloads have a quote every few
+// bytes, and appending each run between them cost more than the copy. A
+// control character, which takes six bytes, sends the rest of s to
+// appendEscapedRuns.
 func appendJSONBytes(b, s []byte) []byte {
-	b = append(b, '"')
+	n := len(b)
+	b = slices.Grow(b, 2*len(s)+2)
+	dst := b[n : n+2*len(s)+2]
+	dst[0] = '"'
+	j := 1
+	for i, c := range s {
+		switch {
+		case jsonSafe[c]:
+			dst[j] = c
+			j++
+		case c == '"' || c == '\\':
+			dst[j], dst[j+1] = '\\', c
+			j += 2
+		default:
+			return append(appendEscapedRuns(b[:n+j], s[i:]), '"')
+		}
+	}
+	dst[j] = '"'
+	return b[:n+j+1]
+}
+
+// appendEscapedRuns appends s, valid UTF-8, escaped as appendJSONBytes
+// does, without the quotes.
+func appendEscapedRuns(b, s []byte) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -332,8 +362,7 @@ func appendJSONBytes(b, s []byte) []byte {
 		b = appendEscape(append(b, s[start:i]...), c)
 		start = i + 1
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -2,10 +2,12 @@ package export
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/confrec/confrec/store"
 )
@@ -45,4 +47,29 @@ func TestAppendFrameMatchesRecord(t *testing.T) {
 			t.Errorf("frame %d:\n got %s\nwant %s", f.Seq, got, want)
 		}
 	}
+}
+
+// FuzzJSONEscape checks appendJSONBytes, the payloads' escaper, against
+// appendJSONString (which writes what encoding/json does) for valid UTF-8,
+// after a prefix already in the buffer, and that the JSON decodes back to
+// the same bytes.
+func FuzzJSONEscape(f *testing.F) {
+	f.Add("pre", []byte(`{"action":"HeartBeat","data":"a\\b"}`))
+	f.Add("", []byte("ctl \x00\x01\x1f\x7f \"q\" \\ \n\r\t end"))
+	f.Add("x", []byte("周会 <Q1> & \u2028"))
+	f.Add("", []byte{})
+	f.Fuzz(func(t *testing.T, prefix string, s []byte) {
+		if !utf8.Valid(s) {
+			return
+		}
+		got := appendJSONBytes([]byte(prefix), s)
+		want := appendJSONString([]byte(prefix), string(s))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("appendJSONBytes(%q)\n = %q\nwant %q", s, got, want)
+		}
+		var back string
+		if err := json.Unmarshal(got[len(prefix):], &back); err != nil || back != string(s) {
+			t.Fatalf("%q decodes to %q, %v", got, back, err)
+		}
+	})
 }
