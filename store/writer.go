@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -414,42 +415,39 @@ func (w *writer) blockBound(filled int) int {
 // none did lately, the file's.
 func (w *writer) extendLast(b *batch, id string, blk *block, size int) (bool, error) {
 	bound := w.blockBound(0)
-	var k, v []byte
-	var seq uint64
-	var prev int64
-	if lb := w.last[id]; lb != nil {
-		k, v, seq, prev = lb.key, lb.val, lb.seq, lb.prev
-	} else {
-		err := w.db.bolt.View(func(tx *bolt.Tx) error {
-			mb := tx.Bucket([]byte(id))
-			if mb == nil {
-				return nil
-			}
-			fk, fv := mb.Bucket(framesBucket).Cursor().Last()
-			if len(fv)+size > bound {
-				return nil
-			}
-			t, ok := lastEntryTime(fk, fv)
-			if !ok {
-				return nil
-			}
-			k, v = append([]byte(nil), fk...), fv // v is copied below, inside the transaction
-			blk.val = append(w.buffer(b, bound), v...)
-			seq, prev = binary.BigEndian.Uint64(fk[8:]), t
-			return nil
-		})
-		if err != nil || k == nil {
+	lb := w.last[id]
+	if lb == nil {
+		var err error
+		if lb, err = w.lastInFile(id, bound-size); err != nil || lb == nil {
 			return false, err
 		}
-		blk.max, blk.key, blk.seq, blk.prev = bound, k, seq, prev
-		return true, nil
 	}
-	if v == nil || len(v)+size > bound {
+	if lb.val == nil || len(lb.val)+size > bound {
 		return false, nil
 	}
-	blk.max, blk.key, blk.seq, blk.prev = bound, k, seq, prev
-	blk.val = append(w.buffer(b, bound), v...)
+	blk.max, blk.key, blk.seq, blk.prev = bound, lb.key, lb.seq, lb.prev
+	blk.val = append(w.buffer(b, bound), lb.val...)
 	return true, nil
+}
+
+// lastInFile returns a copy of meeting id's last stored block when it is a
+// type 2 block of at most room bytes, and nil otherwise.
+func (w *writer) lastInFile(id string, room int) (lb *lastBlock, err error) {
+	err = w.db.bolt.View(func(tx *bolt.Tx) error {
+		mb := tx.Bucket([]byte(id))
+		if mb == nil {
+			return nil
+		}
+		k, v := mb.Bucket(framesBucket).Cursor().Last()
+		if len(v) > room {
+			return nil
+		}
+		if t, ok := lastEntryTime(k, v); ok {
+			lb = &lastBlock{key: bytes.Clone(k), val: bytes.Clone(v), seq: binary.BigEndian.Uint64(k[8:]), prev: t}
+		}
+		return nil
+	})
+	return lb, err
 }
 
 // startBlock makes blk a new block whose first frame is seq.
