@@ -82,11 +82,15 @@ func writeTable[T any](w io.Writer, format Format, header []string, cells [][]st
 	bw := bufio.NewWriter(w)
 	switch format {
 	case CSV:
-		c := newCSVWriter(bw)
-		c.Write(header)
-		c.WriteAll(cells) // flushes; the error is c.Error()
-		if err := c.Error(); err != nil {
+		line := appendCSVRecord(nil, header)
+		if _, err := bw.Write(line); err != nil {
 			return err
+		}
+		for _, row := range cells {
+			line = appendCSVRecord(line[:0], row)
+			if _, err := bw.Write(line); err != nil {
+				return err
+			}
 		}
 	case JSON:
 		enc := json.NewEncoder(bw)

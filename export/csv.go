@@ -2,30 +2,104 @@ package export
 
 import (
 	"bufio"
-	"bytes"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/confrec/confrec/store"
 )
 
+// Every CSV export writes its records with appendCSVRecord: RFC 4180, a
+// header row, CRLF after each record. A cell is quoted when it holds a
+// comma, a quote, CR or LF (or starts with a space); inside quotes every
+// byte is kept as it is, line breaks included, and a quote is doubled.
+// Invalid UTF-8 becomes U+FFFD, one per bad byte, as in the JSON exports.
+
+// csvRecordEnd ends every CSV record.
+const csvRecordEnd = "\r\n"
+
+// appendCSVRecord appends cells as one CSV record.
+func appendCSVRecord(b []byte, cells []string) []byte {
+	for i, c := range cells {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVCell(b, c)
+	}
+	return append(b, csvRecordEnd...)
+}
+
+// appendCSVCell appends s as one CSV cell.
+func appendCSVCell(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = validUTF8(s)
+	}
+	quote := csvNeedsQuotes(s)
+	if quote {
+		b = append(b, '"')
+	}
+	if !quote {
+		return append(b, s...)
+	}
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, s[:i+1]...)
+		b = append(b, '"')
+		s = s[i+1:]
+	}
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// csvNeedsQuotes says whether s must be quoted: it holds a comma, a quote,
+// CR or LF, or starts with a space (which some readers trim).
+func csvNeedsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
+}
+
+// validUTF8 replaces each byte of s that is not part of valid UTF-8 with
+// U+FFFD, as encoding/json does.
+func validUTF8(s string) string {
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
+}
+
 // frameCSVHeader names the CSV columns of Frames.
 var frameCSVHeader = []string{"seq", "time", "session", "dir", "opcode", "action", "msg_id", "size", "payload", "payload_base64", "close_code", "close_reason"}
 
-// csvEncoder writes RFC 4180 CSV (CRLF line ends) with a header row.
+// csvEncoder writes Frames as CSV with a header row.
 type csvEncoder struct{}
 
 func (csvEncoder) begin(w *bufio.Writer) error {
-	c := newCSVWriter(w)
-	c.Write(frameCSVHeader)
-	c.Flush()
-	return c.Error()
+	_, err := w.Write(appendCSVRecord(nil, frameCSVHeader))
+	return err
 }
 
-// newAppender encodes rows with its own csv.Writer into its own buffer,
-// which it appends to b: encoding/csv decides the quoting.
+// newAppender encodes rows with appendCSVRecord straight into b.
 func (csvEncoder) newAppender() recordAppender {
-	var buf bytes.Buffer
-	c := newCSVWriter(&buf)
 	row := make([]string, len(frameCSVHeader))
 	return func(b []byte, f *store.Frame, fi frameInfo) ([]byte, error) {
 		rec := newFrameRecord(f, fi)
@@ -49,13 +123,7 @@ func (csvEncoder) newAppender() recordAppender {
 		if r.CloseCode != 0 {
 			row[10] = strconv.Itoa(r.CloseCode)
 		}
-		buf.Reset()
-		c.Write(row)
-		c.Flush()
-		if err := c.Error(); err != nil {
-			return b, err
-		}
-		return append(b, buf.Bytes()...), nil
+		return appendCSVRecord(b, row), nil
 	}
 }
 

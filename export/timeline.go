@@ -2,7 +2,6 @@ package export
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,7 +48,7 @@ type timelineRecord struct {
 type TimelineWriter struct {
 	format Format
 	bw     *bufio.Writer
-	csv    *csv.Writer
+	line   []byte // a CSV record
 	enc    *json.Encoder
 	n      int
 	err    error
@@ -60,8 +59,8 @@ func NewTimelineWriter(w io.Writer, format Format) (*TimelineWriter, error) {
 	t := &TimelineWriter{format: format, bw: bufio.NewWriterSize(w, 64<<10)}
 	switch format {
 	case CSV:
-		t.csv = newCSVWriter(t.bw)
-		t.err = t.csv.Write(timelineCSVHeader)
+		t.line = appendCSVRecord(t.line, timelineCSVHeader)
+		_, t.err = t.bw.Write(t.line)
 	case JSON, JSONL:
 		t.enc = json.NewEncoder(t.bw)
 		t.enc.SetEscapeHTML(false)
@@ -85,7 +84,8 @@ func (t *TimelineWriter) Write(ev *replay.Event) error {
 	}
 	switch t.format {
 	case CSV:
-		t.err = t.csv.Write([]string{r.Time, r.Received, strconv.FormatUint(r.Seq, 10), r.Kind, r.Action, r.PID, r.Name, r.CallNumber, r.Old, r.New, r.Detail})
+		t.line = appendCSVRecord(t.line[:0], []string{r.Time, r.Received, strconv.FormatUint(r.Seq, 10), r.Kind, r.Action, r.PID, r.Name, r.CallNumber, r.Old, r.New, r.Detail})
+		_, t.err = t.bw.Write(t.line)
 	case JSON:
 		if t.n > 0 {
 			_, t.err = t.bw.WriteString(",")
@@ -108,22 +108,11 @@ func (t *TimelineWriter) Close() error {
 	if t.err != nil {
 		return t.err
 	}
-	switch t.format {
-	case CSV:
-		t.csv.Flush()
-		t.err = t.csv.Error()
-	case JSON:
+	if t.format == JSON {
 		_, t.err = t.bw.WriteString("]\n")
 	}
 	if t.err == nil {
 		t.err = t.bw.Flush()
 	}
 	return t.err
-}
-
-// newCSVWriter returns an RFC 4180 writer (CRLF line ends).
-func newCSVWriter(w io.Writer) *csv.Writer {
-	c := csv.NewWriter(w)
-	c.UseCRLF = true
-	return c
 }
