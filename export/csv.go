@@ -15,6 +15,8 @@ import (
 // comma, a quote, CR or LF (or starts with a space); inside quotes every
 // byte is kept as it is, line breaks included, and a quote is doubled.
 // Invalid UTF-8 becomes U+FFFD, one per bad byte, as in the JSON exports.
+// A cell that a spreadsheet would run as a formula is prefixed with '; see
+// appendCSVCell.
 
 // csvRecordEnd ends every CSV record.
 const csvRecordEnd = "\r\n"
@@ -30,7 +32,11 @@ func appendCSVRecord(b []byte, cells []string) []byte {
 	return append(b, csvRecordEnd...)
 }
 
-// appendCSVCell appends s as one CSV cell.
+// appendCSVCell appends s as one CSV cell. A cell whose value starts with
+// = + - @ TAB or CR is prefixed with ' unless it is a plain decimal number
+// (isPlainNumber), and so is one that starts with ' itself: a reader gets
+// the exact value back by removing one leading ' from any cell that has
+// one.
 func appendCSVCell(b []byte, s string) []byte {
 	if !utf8.ValidString(s) {
 		s = validUTF8(s)
@@ -38,6 +44,9 @@ func appendCSVCell(b []byte, s string) []byte {
 	quote := csvNeedsQuotes(s)
 	if quote {
 		b = append(b, '"')
+	}
+	if csvNeedsPrefix(s) {
+		b = append(b, '\'')
 	}
 	if !quote {
 		return append(b, s...)
@@ -69,6 +78,58 @@ func csvNeedsQuotes(s string) bool {
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.IsSpace(r)
+}
+
+// csvNeedsPrefix says whether the cell of s starts with ': s starts with '
+// or with a character that makes a spreadsheet read a formula (OWASP's
+// list: = + - @ TAB CR) and is not a plain number.
+func csvNeedsPrefix(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '\'', '=', '@', '\t', '\r':
+		return true
+	case '+', '-':
+		return !isPlainNumber(s)
+	}
+	return false
+}
+
+// isPlainNumber says whether s is a plain decimal number: an optional sign,
+// digits, optionally a point and digits, optionally e or E, a sign and
+// digits ("-5", "+3", "-1.5e3"; not "-", "1.", ".5", "0x1F" or "-1-2").
+func isPlainNumber(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := func() bool {
+		start := i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if !digits() {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // validUTF8 replaces each byte of s that is not part of valid UTF-8 with

@@ -24,6 +24,11 @@
 // frames. Decoding the payload (action, msg_id) is best effort: a frame that
 // does not parse is still exported, with those fields empty.
 //
+// A CSV cell keeps its text byte for byte, but one that a spreadsheet would
+// run as a formula (it starts with = + - @ TAB or CR and is not a plain
+// number), or that starts with ', is written with a ' in front: remove one
+// leading ' from a cell to get its value.
+//
 // A HAR message's data is a JSON string: a text frame that is not valid
 // UTF-8 has its invalid bytes written as U+FFFD there, and message times
 // keep microseconds, not nanoseconds. Use Frames for an exact copy.
