@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -210,11 +211,14 @@ func (c *Client) get(ctx context.Context, op, path, confID string, hdr http.Head
 		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := noRedirects(hc).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, red.Err(stripURLError(err)))
 	}
 	defer resp.Body.Close()
+	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return nil, &RedirectError{Op: op, Status: resp.StatusCode, Target: red.RedactString(redirectTarget(req.URL, loc))}
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return nil, fmt.Errorf("%s: read response: %w", op, red.Err(stripURLError(err)))
@@ -229,6 +233,52 @@ func (c *Client) get(ctx context.Context, op, path, confID string, hdr http.Head
 		}
 	}
 	return body, nil
+}
+
+// ErrRedirectRefused is matched by a *RedirectError: a token call answered
+// with a redirect, which the Client never follows.
+var ErrRedirectRefused = errors.New("redirects are not followed, they would carry the password or token to another address: give the URL that answers itself")
+
+// RedirectError is returned when a token call is answered with a redirect
+// (HTTP 3xx with a Location). The Client follows none, whatever the
+// http.Client's CheckRedirect says: the request's X-Password and
+// X-Conference-Authorization headers would go with it to whatever address
+// the answer names, in the clear if it is http://. Its Error text names the
+// status and the target's scheme://host only, never its path or query.
+type RedirectError struct {
+	// Op is the failed operation, as in APIError.Op.
+	Op string
+	// Status is the HTTP status code of the redirect.
+	Status int
+	// Target is the scheme://host of the redirect's Location, or
+	// "an unparsable Location".
+	Target string
+}
+
+// Error implements error.
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d redirect to %s refused: %v", e.Op, e.Status, e.Target, ErrRedirectRefused)
+}
+
+// Unwrap returns ErrRedirectRefused.
+func (e *RedirectError) Unwrap() error { return ErrRedirectRefused }
+
+// noRedirects returns a copy of hc that hands every redirect back to the
+// caller instead of following it.
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// redirectTarget returns the scheme://host of Location loc, resolved
+// against the request's URL base.
+func redirectTarget(base *url.URL, loc string) string {
+	u, err := base.Parse(loc)
+	if err != nil || u.Host == "" {
+		return "an unparsable Location"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // bodyError extracts an error code and message from a response body:

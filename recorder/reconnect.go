@@ -54,13 +54,14 @@ func wait(ctx context.Context, d time.Duration) error {
 // may succeed later: network errors, temporary REST errors (401, 429, 5xx)
 // and handshake refusals that fresh tokens may cure. It is false for a
 // meeting that is not running, for a host password never accepted
-// (ErrPasswordRefused), for other REST errors (400, 403, ...), for
-// malformed token responses, for handshakes refused as a client error, and
+// (ErrPasswordRefused), for other REST errors (400, 403, ...), for a
+// refused redirect (confctl.ErrRedirectRefused), for malformed token
+// responses, for handshakes refused as a client error, and
 // for a server certificate that does not verify: waiting does not fix
 // trust, the user must (--ca-file).
 func retryable(err error) bool {
 	if errors.Is(err, confctl.ErrMeetingNotRunning) || errors.Is(err, confctl.ErrInvalidResponse) ||
-		errors.Is(err, ErrPasswordRefused) ||
+		errors.Is(err, ErrPasswordRefused) || errors.Is(err, confctl.ErrRedirectRefused) ||
 		errors.Is(err, confctl.ErrMissingConferenceID) || untrusted(err) {
 		return false
 	}
