@@ -64,7 +64,7 @@ and a drop ends the recording with an error.`,
 			&cli.DurationFlag{Name: flgHeartbeat, Value: 60 * time.Second, Category: catConnect, Usage: "send a HeartBeat every `DURATION` (the service wants one within 180s)"},
 			&cli.DurationFlag{Name: flgFlushInterval, Value: store.DefaultFlushInterval, Category: catStore, Usage: "a received frame is durable within `DURATION`"},
 			&cli.Int64Flag{Name: flgMaxFrame, Value: 32 << 20, Category: catConnect, Usage: "largest frame to accept, in `BYTES`"},
-			&cli.BoolFlag{Name: flgInsecure, Category: catConnect, Usage: "do not verify TLS certificates (self-hosted test deployments only)"},
+			&cli.BoolFlag{Name: flgInsecure, Category: catConnect, Usage: "do not verify TLS certificates, and let an https --api-url hand out a cleartext ws:// WebSocket URL (self-hosted test deployments only)"},
 			&cli.StringFlag{Name: flgCAFile, Category: catConnect, Usage: "trust the PEM certificates in `FILE` besides the system's"},
 		},
 		OnUsageError: onUsageError,
@@ -219,6 +219,8 @@ func recordOptions(c *cli.Context) (recorder.Options, error) {
 		Subscribe: splitList(c.String(flgSubscribe)),
 		Heartbeat: c.Duration(flgHeartbeat),
 		MaxFrame:  c.Int64(flgMaxFrame),
+
+		AllowCleartext: c.Bool(flgInsecure),
 	}
 	if o.Heartbeat <= 0 {
 		return o, usagef("--%s must be positive", flgHeartbeat)

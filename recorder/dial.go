@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -59,8 +61,8 @@ func (r *recorder) connect(ctx context.Context) (*link, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.WSURL == "" {
-		return nil, fmt.Errorf("get control token: %w: no wsURL", confctl.ErrInvalidResponse)
+	if err := r.checkWSURL(t.WSURL); err != nil {
+		return nil, err
 	}
 	tmp, err := r.tokens.wsToken(ctx, t.Token)
 	if err != nil {
@@ -68,6 +70,65 @@ func (r *recorder) connect(ctx context.Context) (*link, error) {
 	}
 	r.red.Add(tmp.Reveal())
 	return r.dial(ctx, confctl.ConnectURL(t.WSURL, r.o.ConfID, tmp), t.Token)
+}
+
+// checkWSURL checks the token API's wsURL before any token is sent to it:
+// it must be a ws, wss, http or https URL, and not cleartext when the API is
+// https unless Options.AllowCleartext. A server on another host than the
+// API is normal (the service's examples connect to a bare IP): it is logged
+// at info, host only, when the server changes, as is an allowed downgrade
+// at warn.
+//
+//go:noinline
+func (r *recorder) checkWSURL(wsURL string) error {
+	if wsURL == "" {
+		return fmt.Errorf("get control token: %w: no wsURL", confctl.ErrInvalidResponse)
+	}
+	u, err := url.Parse(wsURL)
+	if err != nil || u.Host == "" {
+		// url.Parse quotes the URL: never wrap err.
+		return fmt.Errorf("get control token: %w: wsURL is not a URL with a host", confctl.ErrInvalidResponse)
+	}
+	host := r.red.RedactString(u.Host)
+	var cleartext bool
+	switch u.Scheme {
+	case "ws", "http":
+		cleartext = true
+	case "wss", "https":
+	default:
+		return fmt.Errorf("get control token: %w: wsURL scheme %q is not ws or wss", confctl.ErrInvalidResponse, r.red.RedactString(u.Scheme))
+	}
+	api, err := url.Parse(r.o.APIURL)
+	if err != nil {
+		return fmt.Errorf("%w: API URL does not parse", ErrInvalidOptions)
+	}
+	downgrade := cleartext && api.Scheme == "https"
+	if downgrade && !r.o.AllowCleartext {
+		return fmt.Errorf("get control token: wsURL %s://%s: %w", u.Scheme, host, ErrDowngrade)
+	}
+	if server := u.Scheme + "://" + host; server != r.wsServer {
+		r.wsServer = server
+		if downgrade {
+			r.log.Warn("connecting in cleartext: the https token API handed out a ws:// URL", "meeting", r.o.ConfID, "ws_host", host)
+		}
+		if hostPort(u) != hostPort(api) {
+			r.log.Info("the WebSocket server is not the token API's host", "meeting", r.o.ConfID, "ws_host", host, "api_host", api.Host)
+		}
+	}
+	return nil
+}
+
+// hostPort returns u's host and port, the scheme's default port when it
+// has none.
+func hostPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return net.JoinHostPort(u.Hostname(), p)
+	}
+	switch u.Scheme {
+	case "https", "wss":
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // dial performs the WebSocket handshake on rawURL without compression and

@@ -32,6 +32,12 @@ var (
 	ErrNotRunning = errors.New("meeting is not running: the token API refused it before anything was recorded")
 )
 
+// ErrDowngrade is returned by Record when an https token API hands out a
+// cleartext (ws:// or http://) wsURL and Options.AllowCleartext is not set:
+// nothing is sent to that server. The wrapping text names its scheme and
+// host.
+var ErrDowngrade = errors.New("the https token API handed out a cleartext WebSocket URL, which would send the tokens unencrypted: refused (--insecure allows it)")
+
 // notRunningError is ErrNotRunning for one meeting, with the token
 // service's answer.
 type notRunningError struct {

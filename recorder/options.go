@@ -77,6 +77,13 @@ type Options struct {
 	// service cannot hang the recording. Defaults to DefaultRequestTimeout
 	// (30s); <=0 means the default.
 	RequestTimeout time.Duration
+	// AllowCleartext lets an https APIURL hand out a cleartext (ws:// or
+	// http://) wsURL. Without it Record refuses such an answer with
+	// ErrDowngrade: the connect URL's tmpToken and the control token in
+	// Subscribe would travel unencrypted. An http APIURL is cleartext
+	// already, and direct mode connects where it is told: neither is
+	// checked.
+	AllowCleartext bool
 	// HTTPClient sends the REST calls and the WebSocket handshake; its
 	// Transport's TLS configuration applies to both. Nil means
 	// http.DefaultClient.

@@ -55,13 +55,13 @@ func wait(ctx context.Context, d time.Duration) error {
 // and handshake refusals that fresh tokens may cure. It is false for a
 // meeting that is not running, for a host password never accepted
 // (ErrPasswordRefused), for other REST errors (400, 403, ...), for a
-// refused redirect (confctl.ErrRedirectRefused), for malformed token
-// responses, for handshakes refused as a client error, and
+// refused redirect (confctl.ErrRedirectRefused) or downgrade
+// (ErrDowngrade), for malformed token responses, for handshakes refused as a client error, and
 // for a server certificate that does not verify: waiting does not fix
 // trust, the user must (--ca-file).
 func retryable(err error) bool {
 	if errors.Is(err, confctl.ErrMeetingNotRunning) || errors.Is(err, confctl.ErrInvalidResponse) ||
-		errors.Is(err, ErrPasswordRefused) || errors.Is(err, confctl.ErrRedirectRefused) ||
+		errors.Is(err, ErrPasswordRefused) || errors.Is(err, confctl.ErrRedirectRefused) || errors.Is(err, ErrDowngrade) ||
 		errors.Is(err, confctl.ErrMissingConferenceID) || untrusted(err) {
 		return false
 	}

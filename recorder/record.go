@@ -68,6 +68,7 @@ type recorder struct {
 	// Touched only by the goroutine running Record (sessions run one at a time).
 	sessions int
 	title    string
+	wsServer string // the WebSocket server's scheme://host last logged
 	// Received frames stored redacted: by this call, and by earlier
 	// recordings as the meeting's label said when first needed.
 	redacted, redactedBefore int64
