@@ -101,16 +101,40 @@ func runRecord(c *cli.Context) error {
 		opts := base
 		opts.ConfID = id
 		opts.Logger = logger
-		wg.Go(func() { errs[i] = recordMeeting(c.Context, db, &opts) })
+		wg.Go(func() {
+			errs[i] = recordMeeting(c.Context, db, &opts)
+			if errs[i] != nil && len(ids) > 1 {
+				// The others go on: say so now, not only at exit.
+				logger.Error("recording failed", "meeting", id, "err", errs[i])
+			}
+		})
 	}
 	wg.Wait()
 	stopServing()
+	err = meetingsFailed(ids, errs)
 	// Close returns the writer's error too, which a recording already
 	// reported: add it only when nothing else failed.
-	if err := db.Close(); err != nil && errors.Join(errs...) == nil {
-		errs = append(errs, fmt.Errorf("close store: %w", err))
+	if cerr := db.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close store: %w", cerr)
 	}
-	return errors.Join(errs...)
+	return err
+}
+
+// meetingsFailed returns the errors of the meetings ids that failed (errs
+// holds one per meeting, nil for a success) joined, headed with how many
+// and which of them when several were recorded; nil when none failed.
+func meetingsFailed(ids []string, errs []error) error {
+	var failed []string
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, ids[i])
+		}
+	}
+	err := errors.Join(errs...)
+	if err == nil || len(ids) == 1 {
+		return err
+	}
+	return fmt.Errorf("%d of %d meetings failed (%s): %w", len(failed), len(ids), strings.Join(failed, ", "), err)
 }
 
 // manyMeetings is how many meetings make record collect garbage sooner (see
