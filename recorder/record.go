@@ -85,9 +85,11 @@ type recorder struct {
 // It returns nil with Result.Ended == MeetingEnded or Stopped. It returns an
 // error, without retrying, when the store fails, when the options are invalid
 // (ErrInvalidOptions), when the token service refuses for good (for example
-// HTTP 403, or ErrPasswordRefused for a 401 on the first CreateConfToken),
-// when the meeting is not running before any session connected
-// (ErrNotRunning), and in direct mode when the connection fails or ends early
+// HTTP 403, ErrPasswordRefused for a 401 on the first CreateConfToken, or
+// confctl.ErrRedirectRefused), when an https token API hands out a cleartext
+// WebSocket URL (ErrDowngrade, unless Options.AllowCleartext), when the
+// meeting is not running before any session connected (ErrNotRunning), and
+// in direct mode when the connection fails or ends early
 // (ErrCannotReconnect). Error texts never hold a secret.
 //
 // Record returns only after all its goroutines have exited and everything it
