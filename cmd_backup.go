@@ -22,7 +22,8 @@ stopping the recording; otherwise from a read-only open. The copy is an ordinary
 database: use it with --db.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flgOutput, Aliases: []string{"o"}, Category: catOutput,
-				Usage: "write the copy to `FILE` (required; replaced only when complete and verified)"},
+				Usage:  "write the copy to `FILE` (required; replaced only when complete and verified)",
+				Action: checkOutput},
 		},
 		OnUsageError: onUsageError,
 		Action:       runBackup,
@@ -38,11 +39,6 @@ func runBackup(c *cli.Context) error {
 		return usagef("%s needs -o FILE: the copy is a database file, not a stream", commandPath(c))
 	}
 	path := c.String(flgDB)
-	if a, err := os.Stat(path); err == nil {
-		if b, err := os.Stat(out); err == nil && os.SameFile(a, b) {
-			return usagef("-o %s is the database itself", out)
-		}
-	}
 	// The copy is made and verified in a private directory beside FILE, then
 	// renamed to FILE: FILE is never a partial or unverified copy.
 	dir, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".backup-")

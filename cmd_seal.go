@@ -106,6 +106,11 @@ func runKeygen(c *cli.Context) error {
 		return usagef("%s takes no arguments (see '%s --help')", commandPath(c), commandPath(c))
 	}
 	path := c.String(flgOutput)
+	for _, p := range []string{path, path + ".pub"} {
+		if err := checkOutput(c, p); err != nil {
+			return err
+		}
+	}
 	pub, priv, err := seal.GenerateKey()
 	if err != nil {
 		return err

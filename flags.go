@@ -136,7 +136,8 @@ func formatFlag(def string, allowed ...string) *cli.StringFlag {
 
 // outputFlag is -o FILE.
 var outputFlag = &cli.StringFlag{Name: flgOutput, Aliases: []string{"o"}, Category: catOutput,
-	Usage: "write to `FILE` (created 0600, replaced only when complete) instead of stdout"}
+	Usage:  "write to `FILE` (created 0600, replaced only when complete) instead of stdout",
+	Action: checkOutput}
 
 // parseTime reads an RFC 3339 time, or an offset like +12m30s from base.
 func parseTime(flag, v string, base time.Time) (time.Time, error) {

@@ -418,7 +418,7 @@ func TestRetentionUsageErrors(t *testing.T) {
 		{"purge zero days", []string{"purge", "--older-than", "0d"}, 2, "positive"},
 		{"purge argument", []string{"purge", "--older-than", "1h", "x"}, 2, "no arguments"},
 		{"backup without -o", []string{"backup"}, 2, "-o FILE"},
-		{"backup onto the database", []string{"backup", "-o", db}, 2, "the database itself"},
+		{"backup onto the database", []string{"backup", "-o", db}, 2, "is the database"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
