@@ -29,7 +29,7 @@ func writeCompressed(dst *bolt.DB, src *DB, txMaxSize int64, blockMax int) (err 
 		return err
 	}
 	defer func() { err = errors.Join(err, comp.close()) }()
-	w := &compactWriter{db: dst, max: txMaxSize}
+	w := &compactWriter{db: dst, max: txMaxSize, src: src}
 	defer w.rollback()
 	err = src.bolt.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
@@ -75,10 +75,21 @@ type compactWriter struct {
 	tx   *bolt.Tx
 	size int64
 	max  int64
+	src  *DB // whose Options.Context interrupts the copy
+	puts int
 }
+
+// interruptEvery is how many keys compactWriter writes between checks of
+// the source's Options.Context.
+const interruptEvery = 64
 
 // begin makes sure a transaction with room for sz more bytes is open.
 func (w *compactWriter) begin(sz int64) error {
+	if w.puts++; w.puts%interruptEvery == 0 {
+		if err := w.src.interrupted(); err != nil {
+			return err
+		}
+	}
 	if w.tx != nil && w.size+sz > w.max && w.size > 0 {
 		if err := w.commit(); err != nil {
 			return err

@@ -48,6 +48,12 @@ type Options struct {
 	NoSync bool
 	// Logger receives the writer's key/value logs. nil discards them.
 	Logger *slog.Logger
+	// Context, when not nil, ends the DB's reads once it is done: every
+	// read after that (a Cursor's next chunk of frames, Meeting, Verify,
+	// WriteTo's copy) returns its error, so that a command stops within a
+	// few hundred frames of an interrupt. Writes take their own contexts;
+	// Close works as always.
+	Context context.Context
 }
 
 func (o *Options) withDefaults() Options {
@@ -346,6 +352,9 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) (err error) {
 	if closed {
 		return ErrClosed
 	}
+	if err := db.interrupted(); err != nil {
+		return err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
@@ -356,6 +365,14 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) (err error) {
 		return ErrClosed // Close ran between the check above and View
 	}
 	return err
+}
+
+// interrupted returns the error of Options.Context once it is done, or nil.
+func (db *DB) interrupted() error {
+	if ctx := db.opts.Context; ctx != nil {
+		return ctx.Err()
+	}
+	return nil
 }
 
 // err returns the writer's sticky error, or nil.

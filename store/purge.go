@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -44,6 +45,10 @@ type CompactOptions struct {
 	// An error from it stops the compaction (the database is left as it
 	// was). For tests of a crash at that point.
 	BeforeRename func(tmp string) error
+	// Context, when not nil, interrupts the compaction once it is done:
+	// Compact then removes the new file, leaves the database as it was and
+	// returns the context's error.
+	Context context.Context
 }
 
 // CompactResult is what Compact did.
@@ -98,6 +103,7 @@ func Compact(path string, opts *CompactOptions) (res CompactResult, err error) {
 	if err != nil {
 		return res, err
 	}
+	src.opts.Context = o.Context
 	defer func() { err = errors.Join(err, src.Close()) }()
 	fi, err := os.Stat(real)
 	if err != nil {
@@ -118,6 +124,10 @@ func Compact(path string, opts *CompactOptions) (res CompactResult, err error) {
 			os.Remove(tmp)
 			return res, err
 		}
+	}
+	if err := src.interrupted(); err != nil {
+		os.Remove(tmp)
+		return res, err
 	}
 	if err := os.Rename(tmp, real); err != nil {
 		os.Remove(tmp)
@@ -173,7 +183,7 @@ func writeCompact(src *DB, tmp string, o *CompactOptions) error {
 	if o.Compress {
 		err = writeCompressed(dst, src, o.TxMaxSize, o.CompressBlock)
 	} else {
-		err = bolt.Compact(dst, src.bolt, o.TxMaxSize)
+		err = writeCopy(dst, src, o.TxMaxSize)
 	}
 	var used int64
 	if err == nil {
@@ -200,7 +210,7 @@ func writeCompact(src *DB, tmp string, o *CompactOptions) error {
 	if err != nil {
 		return err
 	}
-	cp, err := Open(tmp, &Options{ReadOnly: true})
+	cp, err := Open(tmp, &Options{ReadOnly: true, Context: o.Context})
 	if err != nil {
 		return fmt.Errorf("check %s: %w", tmp, err)
 	}
@@ -221,6 +231,25 @@ func writeCompact(src *DB, tmp string, o *CompactOptions) error {
 		}
 	}
 	return nil
+}
+
+// writeCopy copies src into dst as bolt.Compact does, in transactions of up
+// to txMaxSize bytes, but stops once src's Options.Context is done.
+func writeCopy(dst *bolt.DB, src *DB, txMaxSize int64) error {
+	w := &compactWriter{db: dst, max: txMaxSize, src: src}
+	defer w.rollback()
+	err := src.bolt.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if err := w.create(nil, name, b.Sequence()); err != nil {
+				return err
+			}
+			return w.copyBucket([][]byte{name}, b)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return w.commit()
 }
 
 func syncFile(path string) error {

@@ -56,6 +56,9 @@ const (
 // slow network peer.
 func (db *DB) WriteTo(w io.Writer) (int64, error) {
 	var n int64
+	if db.opts.Context != nil {
+		w = &interruptibleWriter{w: w, db: db}
+	}
 	err := db.view(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
@@ -65,6 +68,20 @@ func (db *DB) WriteTo(w io.Writer) (int64, error) {
 		return n, fmt.Errorf("copy store %s: %w", db.path, err)
 	}
 	return n, nil
+}
+
+// interruptibleWriter is WriteTo's destination while Options.Context can
+// interrupt the copy: each write fails once the context is done.
+type interruptibleWriter struct {
+	w  io.Writer
+	db *DB
+}
+
+func (iw *interruptibleWriter) Write(p []byte) (int, error) {
+	if err := iw.db.interrupted(); err != nil {
+		return 0, err
+	}
+	return iw.w.Write(p)
 }
 
 // SnapshotSocket returns the unix socket path on which a recorder of the
