@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -51,7 +52,7 @@ func runBackup(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	meetings, frames, err := verifyCopy(tmp)
+	meetings, frames, err := verifyCopy(c.Context, tmp)
 	if err != nil {
 		return fmt.Errorf("back up to %s: the copy does not verify: %w", out, err)
 	}
@@ -69,7 +70,7 @@ func runBackup(c *cli.Context) error {
 // copyDatabase writes a consistent copy of the database at path to dst and
 // says how it got it.
 func copyDatabase(c *cli.Context, path, dst string) (via string, err error) {
-	db, err := store.Open(path, &store.Options{ReadOnly: true, LockTimeout: -1})
+	db, err := store.Open(path, &store.Options{ReadOnly: true, LockTimeout: -1, Context: c.Context})
 	if errors.Is(err, store.ErrLocked) {
 		err = store.FetchSnapshot(c.Context, store.SnapshotSocket(path), dst)
 		if err == nil {
@@ -79,7 +80,7 @@ func copyDatabase(c *cli.Context, path, dst string) (via string, err error) {
 			return "", fmt.Errorf("back up %s while it records: %w", path, err)
 		}
 		// No recorder answers: maybe a short-lived writer.
-		db, err = store.Open(path, &store.Options{ReadOnly: true})
+		db, err = store.Open(path, &store.Options{ReadOnly: true, Context: c.Context})
 	}
 	if errors.Is(err, store.ErrNoDatabase) || errors.Is(err, store.ErrNotConfrec) {
 		return "", fmt.Errorf("%w (set --db or CONFREC_DB to the database record wrote)", err)
@@ -101,9 +102,10 @@ func copyDatabase(c *cli.Context, path, dst string) (via string, err error) {
 	return "read-only copy", f.Close()
 }
 
-// verifyCopy opens the copy and verifies every meeting's hash chain.
-func verifyCopy(path string) (meetings int, frames uint64, err error) {
-	db, err := store.Open(path, &store.Options{ReadOnly: true})
+// verifyCopy opens the copy and verifies every meeting's hash chain, until
+// ctx is done.
+func verifyCopy(ctx context.Context, path string) (meetings int, frames uint64, err error) {
+	db, err := store.Open(path, &store.Options{ReadOnly: true, Context: ctx})
 	if err != nil {
 		return 0, 0, err
 	}

@@ -57,7 +57,7 @@ func runCompact(c *cli.Context) error {
 	}
 	rep := compactReport{Path: path, Compressed: c.Bool(flgCompress)}
 	// A recorder holds the lock for hours: do not wait for it.
-	res, err := store.Compact(path, &store.CompactOptions{LockTimeout: -1, Compress: rep.Compressed})
+	res, err := store.Compact(path, &store.CompactOptions{LockTimeout: -1, Compress: rep.Compressed, Context: c.Context})
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}

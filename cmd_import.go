@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,7 +85,17 @@ func runImportHAR(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := importer.HAR(c.Context, db, f, &importer.HAROptions{Meeting: c.String(flgConfID), Name: filepath.Base(path)})
+	before, err := meetingIDs(db)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	res, err := importer.HAR(c.Context, db, &interruptibleReader{ctx: c.Context, r: f}, &importer.HAROptions{Meeting: c.String(flgConfID), Name: filepath.Base(path)})
+	if err != nil && c.Context.Err() != nil {
+		// The import failed because its reads or writes were interrupted.
+		err = undoImport(db, before, c.Context.Err())
+		res = nil
+	}
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -111,7 +124,16 @@ func runImportJSONL(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := importer.JSONL(c.Context, db, f, &importer.JSONLOptions{Meeting: id, Name: filepath.Base(path)})
+	before, err := meetingIDs(db)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	r, err := importer.JSONL(c.Context, db, &interruptibleReader{ctx: c.Context, r: f}, &importer.JSONLOptions{Meeting: id, Name: filepath.Base(path)})
+	if err != nil && c.Context.Err() != nil {
+		// The import failed because its reads or writes were interrupted.
+		err = undoImport(db, before, c.Context.Err())
+	}
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -120,4 +142,55 @@ func runImportJSONL(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "imported meeting %s: %d session(s), %d frames\n", r.Meeting, r.Sessions, r.Frames)
 	return nil
+}
+
+// interruptibleReader is an import's input file: reads fail once ctx is done
+// (Ctrl-C), which stops the import wherever it reads.
+type interruptibleReader struct {
+	ctx context.Context
+	r   io.ReadSeeker
+}
+
+func (r *interruptibleReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+func (r *interruptibleReader) Seek(offset int64, whence int) (int64, error) {
+	return r.r.Seek(offset, whence)
+}
+
+// meetingIDs returns the IDs of db's meetings.
+func meetingIDs(db *store.DB) (map[string]bool, error) {
+	ms, err := db.Meetings()
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		ids[m.ID] = true
+	}
+	return ids, nil
+}
+
+// undoImport deletes the meetings of db that are not in before: those an
+// interrupted import created, in part or whole. It returns err, joined with
+// what failed.
+func undoImport(db *store.DB, before map[string]bool, err error) error {
+	// The command's context is done: the deletes need their own.
+	ctx := context.Background()
+	ms, merr := db.Meetings()
+	if merr != nil {
+		return errors.Join(err, fmt.Errorf("remove the meetings the import began: %w", merr))
+	}
+	for _, m := range ms {
+		if !before[m.ID] {
+			if derr := db.DeleteMeeting(ctx, m.ID); derr != nil {
+				err = errors.Join(err, fmt.Errorf("remove meeting %s the import began: %w", m.ID, derr))
+			}
+		}
+	}
+	return err
 }

@@ -200,7 +200,7 @@ func purge(c *cli.Context, rep *purgeReport) error {
 	if err := db.Close(); err != nil {
 		return err
 	}
-	opts := &store.CompactOptions{LockTimeout: -1, Compress: c.Bool(flgCompress)}
+	opts := &store.CompactOptions{LockTimeout: -1, Compress: c.Bool(flgCompress), Context: c.Context}
 	if os.Getenv(envPurgePause) == "1" {
 		opts.BeforeRename = func(tmp string) error {
 			fmt.Fprintf(c.App.ErrWriter, "compacted into %s, pausing before the rename\n", tmp)

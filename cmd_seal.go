@@ -194,6 +194,10 @@ func runVerify(c *cli.Context) error {
 			rows = append(rows, verifyChain(db, mt.ID))
 		}
 	}
+	if err := c.Context.Err(); err != nil {
+		// Interrupted: the rows are not results.
+		return fmt.Errorf("verify: %w", err)
+	}
 	if format == "json" {
 		err = writeJSON(c.App.Writer, rows)
 	} else {

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
@@ -11,8 +13,9 @@ import (
 // Exit codes.
 const (
 	exitOK      = 0
-	exitRuntime = 1 // the command ran and failed
-	exitUsage   = 2 // the command line was wrong
+	exitRuntime = 1   // the command ran and failed
+	exitUsage   = 2   // the command line was wrong
+	exitSignal  = 128 // plus the signal's number: interrupted (130 for SIGINT), as a shell reports it
 )
 
 // usageError marks an error in how confrec was called: exit code 2.
@@ -30,9 +33,25 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	return usageError{fmt.Errorf("%w (see '%s --help')", err, commandPath(c))}
 }
 
+// interruptedError reports that a signal stopped command before it was
+// done.
+type interruptedError struct {
+	command string
+	sig     os.Signal
+}
+
+func (e interruptedError) Error() string { return e.command + ": interrupted" }
+
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK
+	}
+	var ie interruptedError
+	if errors.As(err, &ie) {
+		if s, ok := ie.sig.(syscall.Signal); ok {
+			return exitSignal + int(s)
+		}
+		return exitRuntime
 	}
 	if errors.As(err, new(usageError)) {
 		return exitUsage

@@ -63,16 +63,17 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 // openRead opens the database of --db for reading. While a `confrec record`
 // holds the file locked, it reads a consistent copy that the recorder serves
 // on its snapshot socket instead: what was committed when the command started.
+// Its reads fail once the command's context is done (Ctrl-C).
 func openRead(c *cli.Context) (*store.DB, error) {
 	path := c.String(flgDB)
 	// Do not wait for the lock: a recorder holds it for hours.
-	db, err := store.Open(path, &store.Options{ReadOnly: true, LockTimeout: -1})
+	db, err := store.Open(path, &store.Options{ReadOnly: true, LockTimeout: -1, Context: c.Context})
 	if errors.Is(err, store.ErrLocked) {
 		db, err = openSnapshot(c.Context, path)
 		if errors.Is(err, store.ErrNoSnapshotServer) {
 			// No recorder answers: maybe a short-lived writer, worth the
 			// usual wait for its lock.
-			db, err = store.Open(path, &store.Options{ReadOnly: true})
+			db, err = store.Open(path, &store.Options{ReadOnly: true, Context: c.Context})
 			if errors.Is(err, store.ErrLocked) {
 				return nil, fmt.Errorf("read %s: %w, which does not answer on %s (a `confrec record` older than this confrec?): wait for it to end, or stop it",
 					path, store.ErrLocked, store.SnapshotSocket(path))
@@ -106,7 +107,7 @@ func openSnapshot(ctx context.Context, path string) (*store.DB, error) {
 	if err := store.FetchSnapshot(ctx, store.SnapshotSocket(path), cp); err != nil {
 		return nil, fmt.Errorf("read %s while it records: %w", path, err)
 	}
-	db, err := store.Open(cp, &store.Options{ReadOnly: true})
+	db, err := store.Open(cp, &store.Options{ReadOnly: true, Context: ctx})
 	if err != nil {
 		return nil, fmt.Errorf("read %s while it records: %w", path, err)
 	}

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,10 +18,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal the default handling returns, so a second
-	// Ctrl-C ends a shutdown that takes too long.
-	context.AfterFunc(ctx, stop)
+	ctx, stop := signalContext()
 	app := newApp(os.Stdout, os.Stderr)
 	err := app.RunContext(ctx, normalizeArgs(app, os.Args))
 	stop()
@@ -31,13 +29,60 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
+// signalContext returns a context cancelled by the first SIGINT or SIGTERM,
+// with a signalCause naming it as its cause. After that signal the default
+// handling returns, so a second Ctrl-C ends a shutdown that takes too long.
+// stop releases the signals.
+func signalContext() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(signalCause{s})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel(nil)
+	}
+}
+
+// signalCause is the cause of signalContext's cancellation.
+type signalCause struct{ sig os.Signal }
+
+func (s signalCause) Error() string { return s.sig.String() + " signal received" }
+
+// interruptible makes every command in cmds, and their subcommands, report
+// an error it returns because a signal cancelled its context as an
+// interruptedError: one line, and an exit code that names the signal.
+func interruptible(cmds []*cli.Command) []*cli.Command {
+	for _, cmd := range cmds {
+		if action := cmd.Action; action != nil {
+			cmd.Action = func(c *cli.Context) error {
+				err := action(c)
+				var sc signalCause
+				if err != nil && errors.Is(err, context.Canceled) && errors.As(context.Cause(c.Context), &sc) {
+					return interruptedError{command: strings.TrimPrefix(commandPath(c), c.App.Name+" "), sig: sc.sig}
+				}
+				return err
+			}
+		}
+		interruptible(cmd.Subcommands)
+	}
+	return cmds
+}
+
 // newApp builds the CLI. Every command writes to stdout and stderr as given,
 // so tests can capture them.
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:  "confrec",
 		Usage: "record, replay and export Huawei Cloud Meeting meeting-control WebSocket sessions",
-		Commands: []*cli.Command{
+		Commands: interruptible([]*cli.Command{
 			recordCommand(),       // cmd_record.go
 			meetingsCommand(),     // cmd_meetings.go
 			infoCommand(),         // cmd_meetings.go
@@ -54,7 +99,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			keygenCommand(),       // cmd_seal.go
 			verifyCommand(),       // cmd_seal.go
 			verifyExportCommand(), // cmd_seal.go
-		},
+		}),
 		Flags:          globalFlags, // flags.go
 		Writer:         stdout,
 		ErrWriter:      stderr,

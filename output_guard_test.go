@@ -30,9 +30,10 @@ var outputCommands = [][]string{
 // dbState is what must not change in a database a command refused to
 // overwrite.
 type dbState struct {
-	sum    [32]byte
-	frames uint64
-	held   int
+	sum      [32]byte
+	meetings int
+	frames   uint64
+	held     int
 }
 
 // readDBState reads path's bytes and opens it: every meeting verifies.
@@ -51,7 +52,7 @@ func readDBState(t *testing.T, path string) dbState {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := dbState{sum: sha256.Sum256(b)}
+	s := dbState{sum: sha256.Sum256(b), meetings: len(ms)}
 	for _, m := range ms {
 		if err := db.Verify(m.ID); err != nil {
 			t.Fatalf("meeting %s: %v", m.ID, err)
