@@ -109,6 +109,11 @@ func writeOutput(c *cli.Context, write func(io.Writer) error) error {
 	if err := write(f); err != nil {
 		return err
 	}
+	if err := c.Context.Err(); err != nil {
+		// Interrupted after the last read (while rendering a report, say):
+		// the file is not put in place.
+		return err
+	}
 	return f.Commit()
 }
 
