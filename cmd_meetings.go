@@ -24,7 +24,10 @@ func meetingsCommand() *cli.Command {
 		Usage: "list the recorded meetings",
 		Description: `One row per meeting: confID, title (from ConfBasicInfoNotify when seen), first and last
 frame time, frames, sessions (connections), gaps (reconnects: each session after the first)
-and the legal hold (confrec hold): since when, by whom and why.`,
+and the legal hold (confrec hold): since when, by whom and why. Frame times here are the
+store's key times: receive times held monotonic, so that a clock stepped back while recording
+never puts the last frame before the first (JSON's last_frame_clock then gives the last
+frame's own time).`,
 		Flags:        []cli.Flag{formatFlag("table", "table", "json")},
 		OnUsageError: onUsageError,
 		Action:       runMeetings,
@@ -37,6 +40,9 @@ type meetingRow struct {
 	Title     string    `json:"title"`
 	FirstTime time.Time `json:"first_frame,omitzero"`
 	LastTime  time.Time `json:"last_frame,omitzero"`
+	// LastClock is the last frame's wall-clock time, shown only when the
+	// clock stepped back while recording (it is then before LastTime).
+	LastClock time.Time `json:"last_frame_clock,omitzero"`
 	Frames    uint64    `json:"frames"`
 	Sessions  uint32    `json:"sessions"`
 	Gaps      uint32    `json:"gaps"`
@@ -45,8 +51,12 @@ type meetingRow struct {
 }
 
 func newMeetingRow(m *store.Meeting) meetingRow {
-	r := meetingRow{ConfID: m.ID, Title: m.Labels["title"], FirstTime: m.FirstTime, LastTime: m.LastTime,
+	first, last := m.KeySpan()
+	r := meetingRow{ConfID: m.ID, Title: m.Labels["title"], FirstTime: first, LastTime: last,
 		Frames: m.Frames, Sessions: m.SessionCount, Hold: m.Hold}
+	if m.LastTime.Before(last) {
+		r.LastClock = m.LastTime
+	}
 	if m.SessionCount > 1 {
 		r.Gaps = m.SessionCount - 1
 	}
@@ -202,6 +212,9 @@ func writeInfoTable(w io.Writer, info *meetingInfo) error {
 	fmt.Fprintf(tw, "Meeting %s  %s\n", info.ConfID, orDash(info.Title))
 	fmt.Fprintf(tw, "Frames %d from %s to %s, %d sessions, %d gaps\n", info.Frames, fmtTime(info.FirstTime),
 		fmtTime(info.LastTime), info.meetingRow.Sessions, info.Gaps)
+	if !info.LastClock.IsZero() {
+		fmt.Fprintf(tw, "The clock stepped back while recording: the last frame's own time is %s\n", fmtTime(info.LastClock))
+	}
 	fmt.Fprintf(tw, "Chain head %s\n", info.Chain)
 	if info.Hold != nil {
 		fmt.Fprintf(tw, "Legal hold: %s\n", holdText(info.Hold))

@@ -127,12 +127,17 @@ func parseAge(v string) (time.Duration, error) {
 }
 
 // expired reports whether m's last frame (or creation) is before cutoff.
+// The last frame's time is its key time (store.Meeting.KeySpan): the latest
+// frame time seen, so a clock stepped back while recording does not age a
+// meeting.
 func expired(m *store.Meeting, cutoff time.Time) bool {
-	return cmp.Or(m.LastTime, m.Created).Before(cutoff)
+	_, last := m.KeySpan()
+	return cmp.Or(last, m.Created).Before(cutoff)
 }
 
 func newPurgeRow(m *store.Meeting, action string) purgeRow {
-	return purgeRow{ConfID: m.ID, LastTime: m.LastTime, Frames: m.Frames, Action: action, Hold: m.Hold}
+	_, last := m.KeySpan()
+	return purgeRow{ConfID: m.ID, LastTime: last, Frames: m.Frames, Action: action, Hold: m.Hold}
 }
 
 func purgeDryRun(c *cli.Context, rep *purgeReport) error {

@@ -51,7 +51,8 @@
 //
 // Frame keys sort by receive time and never collide: when the wall clock steps
 // back, the key time is held at the last key time while [Frame.Time] keeps the
-// clock's reading.
+// clock's reading. A meeting's span and age follow the key times
+// ([Meeting.KeySpan]), so the last is never before the first.
 //
 // bbolt takes an exclusive file lock for a writable DB: a second writable Open
 // of the same file fails with [ErrLocked] after [Options.LockTimeout] instead of

@@ -37,7 +37,10 @@ type Meeting struct {
 	// Frames is the number of frames stored, which is also the last Seq.
 	Frames uint64 `json:"frames"`
 	// Bytes is the sum of the stored payload sizes.
-	Bytes     uint64    `json:"bytes"`
+	Bytes uint64 `json:"bytes"`
+	// FirstTime and LastTime are the wall-clock times of the first and
+	// last frames (Frame.Time). After the clock stepped back LastTime may
+	// be before FirstTime: KeySpan is the meeting's span in time.
 	FirstTime time.Time `json:"first_time,omitzero"`
 	LastTime  time.Time `json:"last_time,omitzero"`
 	// ChainHead is the hash chain link after the last frame (ChainStart(ID)
@@ -53,6 +56,26 @@ type Meeting struct {
 	SessionCount uint32 `json:"session_count"`
 
 	lastKeyTime int64
+}
+
+// KeySpan returns the key times of the meeting's first and last frames:
+// their receive times held monotonic, as frames are keyed and Query
+// selects them, so first is never after last even when the wall clock
+// stepped back while recording. The first frame's key time is its
+// FirstTime; the last's is the latest frame time seen. Both are zero when
+// the meeting has no frames.
+func (m *Meeting) KeySpan() (first, last time.Time) {
+	if m.Frames == 0 {
+		return time.Time{}, time.Time{}
+	}
+	last = m.LastTime
+	if m.lastKeyTime != 0 {
+		last = time.Unix(0, m.lastKeyTime).UTC()
+	}
+	if last.Before(m.FirstTime) { // not written so, but never report it
+		last = m.FirstTime
+	}
+	return m.FirstTime, last
 }
 
 // metaRecord is the stored form of a meeting's metadata.
