@@ -99,7 +99,12 @@ func runReplayPrint(c *cli.Context) error {
 	}
 	defer cur.Close()
 	pace := pacer{ctx: c.Context, speed: speed}
+	skew, err := replay.FirstOffset(db, id)
+	if err != nil {
+		return err
+	}
 	folder := replay.NewFolder(id, m.Sessions)
+	folder.SetOffset(skew)
 	var events []replay.Event
 	w := c.App.Writer
 	for cur.Next() {

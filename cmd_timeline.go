@@ -19,9 +19,11 @@ func exportTimelineCommand() *cli.Command {
 		Name:      "timeline",
 		Usage:     "export the events derived from a meeting: joins, leaves, mute, speaker, hands, roles, ...",
 		ArgsUsage: "CONFID",
-		Description: `One record per derived event: time (the service's createTime of the frame that carried the
-change, else its receive time), received, seq (of that frame), kind, action, pid, name, old, new,
-detail. Times are RFC 3339 UTC with milliseconds.`,
+		Description: `One record per derived event: time, on the service's clock (the createTime of the frame that
+carried the change; for a row whose frame has none, such as a session's start or end, its receive
+time moved by the offset between createTime and receive time of the nearest frame that has one),
+received (always the receive clock), seq (of that frame), kind, action, pid, name, old, new, detail.
+Sorting by time keeps the rows' order. Times are RFC 3339 UTC with milliseconds.`,
 		Flags:        []cli.Flag{formatFlag("jsonl", "csv", "json", "jsonl"), outputFlag},
 		OnUsageError: onUsageError,
 		Action:       runExportTimeline,

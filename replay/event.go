@@ -43,8 +43,13 @@ const (
 
 // Event is one change derived from the frames.
 type Event struct {
-	// Time is the service's createTime of the frame that carried the change,
-	// or its receive time when the frame has none.
+	// Time is on the service's clock: the createTime of the frame that
+	// carried the change, or when it has none (a session's start or end, a
+	// frame without one), its receive time moved by the offset between
+	// createTime and receive time of the last frame that had one, or
+	// before any had, of the first that has one (Folder.Apply,
+	// Folder.SetOffset). Without any createTime in the meeting it is the
+	// receive time.
 	Time time.Time `json:"time"`
 	// Received is the receive time of that frame.
 	Received time.Time `json:"received"`

@@ -90,6 +90,22 @@ func NewFolder(confID string, sessions []store.Session) *Folder {
 	return f
 }
 
+// SetOffset sets the offset between the service's clock and the receive
+// clock (createTime − receive time) that puts events on the service's
+// clock until a frame with a createTime gives its own: pass FirstOffset's,
+// so that the events before that frame (the first session's start) are on
+// the service's clock too. Without it they keep their receive time. It
+// has no effect once a frame was folded.
+func (f *Folder) SetOffset(d time.Duration) {
+	if !f.started {
+		f.skew = d
+	}
+}
+
+// serviceTime returns receive time t on the service's clock, as far as it
+// is known: moved by the last offset between createTime and receive time.
+func (f *Folder) serviceTime(t time.Time) time.Time { return t.Add(f.skew) }
+
 // stamp is what every event derived from one frame shares.
 type stamp struct {
 	t, recv time.Time
@@ -110,6 +126,12 @@ func (s *stamp) event(kind EventKind, pid, name, old, new string) Event {
 // Events come in this order: the end of the previous session and the start
 // of the frame's (when the frame is of another session), then what the
 // stream reveals (a duplicate msgID, a version gap), then the changes.
+//
+// Every event's Time is on the service's clock (see Event.Time): an event
+// whose frame has no createTime (a session's start or end, an unreadable
+// frame) gets its receive time moved by the offset between createTime and
+// receive time of the last frame that had one, or before any had, by the
+// offset given to SetOffset.
 func (f *Folder) Apply(dst []Event, fr *store.Frame) []Event {
 	if fr == nil {
 		return dst
@@ -120,7 +142,7 @@ func (f *Folder) Apply(dst []Event, fr *store.Frame) []Event {
 	if fr.Dir != store.In {
 		return dst
 	}
-	st := stamp{t: recv, recv: recv, seq: fr.Seq}
+	st := stamp{t: f.serviceTime(recv), recv: recv, seq: fr.Seq}
 	switch fr.Op {
 	case store.Text:
 	case store.Close:
@@ -261,10 +283,10 @@ func (f *Folder) trackSession(dst []Event, fr *store.Frame, recv time.Time) []Ev
 	if fr.Session == 0 {
 		return dst
 	}
-	ev := Event{Time: recv, Received: recv, Seq: fr.Seq, Kind: EventSessionStarted,
+	ev := Event{Time: f.serviceTime(recv), Received: recv, Seq: fr.Seq, Kind: EventSessionStarted,
 		New: strconv.FormatUint(uint64(fr.Session), 10)}
 	if s, ok := f.sessions[fr.Session]; ok && !s.Start.IsZero() {
-		ev.Time = s.Start.UTC()
+		ev.Time = f.serviceTime(s.Start.UTC())
 	}
 	if hadPrev {
 		ev.Old, ev.Detail = strconv.FormatUint(uint64(prev), 10), how
@@ -274,10 +296,10 @@ func (f *Folder) trackSession(dst []Event, fr *store.Frame, recv time.Time) []Ev
 
 // sessionEnded is the EventSessionEnded of session id, the current one.
 func (f *Folder) sessionEnded(id uint32, how string) Event {
-	ev := Event{Time: f.sessTime, Received: f.sessTime, Seq: f.sessSeq, Kind: EventSessionEnded,
+	ev := Event{Time: f.serviceTime(f.sessTime), Received: f.sessTime, Seq: f.sessSeq, Kind: EventSessionEnded,
 		Old: strconv.FormatUint(uint64(id), 10), Detail: how}
 	if s, ok := f.sessions[id]; ok && !s.End.IsZero() {
-		ev.Time = s.End.UTC()
+		ev.Time = f.serviceTime(s.End.UTC())
 	}
 	return ev
 }

@@ -364,7 +364,8 @@ func TestFoldState(t *testing.T) {
 }
 
 // TestFoldTimes: events carry the service's createTime (number or string)
-// and the receive time; without createTime both are the receive time.
+// and the receive time; without createTime the time is the receive time
+// moved onto the service's clock by the last frame's offset.
 func TestFoldTimes(t *testing.T) {
 	evs, f := foldFrames([]store.Frame{
 		fin(`{"action":"ParticipantsNotify","msgMode":0,"createTime":1742263100000,"data":[{"pid":"a","mode":0}]}`),
@@ -382,7 +383,7 @@ func TestFoldTimes(t *testing.T) {
 	want := []tt{
 		{time.UnixMilli(1742263100000).UTC(), foldT0},
 		{time.UnixMilli(1742263100500).UTC(), foldT0.Add(time.Second)},
-		{foldT0.Add(2 * time.Second), foldT0.Add(2 * time.Second)},
+		{time.UnixMilli(1742263101500).UTC(), foldT0.Add(2 * time.Second)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("times:\n got %v\nwant %v", got, want)

@@ -11,7 +11,9 @@ import (
 // not nil) for each derived event in order, those of Folder.Finish
 // included. It returns the final state and the Folder, whose End tells
 // when the meeting ended. The event passed to fn is valid only during the
-// call. An error from fn stops the fold and is returned wrapped.
+// call. An error from fn stops the fold and is returned wrapped. The
+// Folder starts with the meeting's FirstOffset, so every event time is on
+// the service's clock.
 //
 // It returns an error wrapping store.ErrMeetingNotFound when db has no
 // such meeting.
@@ -20,7 +22,12 @@ func Reconstruct(db *store.DB, confID string, fn func(*Event) error) (*State, *F
 	if err != nil {
 		return nil, nil, fmt.Errorf("reconstruct meeting: %w", err)
 	}
+	skew, err := FirstOffset(db, confID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconstruct meeting: %w", err)
+	}
 	f := NewFolder(confID, m.Sessions)
+	f.SetOffset(skew)
 	if err := fold(db, f, confID, nil, fn); err != nil {
 		return nil, nil, err
 	}
