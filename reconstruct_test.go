@@ -26,7 +26,14 @@ func TestReplayStateCLI(t *testing.T) {
 	var joinAt time.Time
 	for _, r := range exported(t, db, "555000111") {
 		if r.MsgID == "a0000000000000000000000000000005" {
-			joinAt, _ = time.Parse(time.RFC3339Nano, r.Time)
+			// --at is on the service's clock: the frame's createTime.
+			var p struct {
+				CreateTime int64 `json:"createTime"`
+			}
+			if err := json.Unmarshal(payload(t, r), &p); err != nil {
+				t.Fatal(err)
+			}
+			joinAt = time.UnixMilli(p.CreateTime).UTC()
 		}
 	}
 	if joinAt.IsZero() {

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/store"
 )
 
 // skewedMeeting is a meeting of two sessions whose receive clock runs skew
@@ -129,4 +132,92 @@ func TestTimelineOneClockPerColumn(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestReplayStateAtTimelineTime: replay state --at a time copied from the
+// timeline gives the state at that moment (the fold of the frames up to
+// that event's frame) and echoes the time asked for; a time outside the
+// meeting on the service's clock, such as one on the receive clock, is a
+// one-line usage error naming the meeting's range.
+func TestReplayStateAtTimelineTime(t *testing.T) {
+	t.Parallel()
+	for _, skew := range []time.Duration{5 * time.Hour, -5 * time.Hour} {
+		t.Run(skew.String(), func(t *testing.T) {
+			t.Parallel()
+			frames, joinSeq := skewedMeeting("777", skew)
+			db := importFrames(t, "777", frames)
+			var join timelineRow
+			for _, r := range timelineRows(t, db, "777", "jsonl") {
+				if r.Kind == "joined" && r.Seq == joinSeq {
+					join = r
+				}
+			}
+			if join.Seq == 0 {
+				t.Fatal("the timeline has no join at seq 5")
+			}
+			want := foldUpTo(t, db, "777", joinSeq)
+			firstService := frames[0].time.Add(-skew)
+			tests := []struct {
+				name, at string
+				wantAt   time.Time
+			}{
+				{"timeline time", join.Time.Format(time.RFC3339Nano), join.Time},
+				{"offset", "+60s", firstService.Add(60 * time.Second)},
+			}
+			for _, tt := range tests {
+				r := mustRun(t, nil, "--db", db, "replay", "state", "777", "--at", tt.at)
+				var got replay.State
+				if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+					t.Fatalf("%s: %v\n%s", tt.name, err, r.stdout)
+				}
+				if !got.At.Equal(tt.wantAt) {
+					t.Errorf("%s: at %s, want %s", tt.name, got.At, tt.wantAt)
+				}
+				got.At = want.At
+				if len(got.Participants) != 2 || !reflect.DeepEqual(&got, want) {
+					t.Errorf("%s: state at --at %s:\n got %+v\nwant %+v", tt.name, tt.at, got, *want)
+				}
+			}
+
+			for _, at := range []time.Time{join.Received, firstService.Add(-time.Minute), frames[len(frames)-1].time.Add(-skew + time.Minute)} {
+				r := run(t, nil, "--db", db, "replay", "state", "777", "--at", at.Format(time.RFC3339Nano))
+				msg := strings.TrimSpace(r.stderr)
+				if r.code != 2 || strings.Contains(msg, "\n") || !strings.Contains(msg, "777") ||
+					!strings.Contains(msg, fmtTime(firstService)) || !strings.Contains(msg, fmtTime(frames[len(frames)-1].time.Add(-skew))) {
+					t.Errorf("--at %s (outside the meeting): exit %d, stderr %q; want exit 2 and one line naming the meeting and its range", at, r.code, msg)
+				}
+			}
+		})
+	}
+}
+
+// foldUpTo folds meeting id's frames up to seq with a replay.Folder.
+func foldUpTo(t *testing.T, path, id string, seq uint64) *replay.State {
+	t.Helper()
+	db, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m, err := db.Meeting(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := replay.NewFolder(id, m.Sessions)
+	c, err := db.Frames(id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for c.Next() {
+		fr := c.Frame()
+		if fr.Seq > seq {
+			break
+		}
+		f.Apply(nil, &fr)
+	}
+	if err := c.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return f.State()
 }

@@ -44,9 +44,13 @@ func Reconstruct(db *store.DB, confID string, fn func(*Event) error) (*State, *F
 	return f.State(), f, nil
 }
 
-// StateAt returns the state of meeting confID in db at instant at: the
-// fold of the frames received at or before at. Before the first frame the
-// state is empty but for Meeting.ConfID.
+// StateAt returns the state of meeting confID in db at instant at, on the
+// service's clock: the clock of event times (Event.Time), so a time taken
+// from a timeline means what it says there. The state is the fold of the
+// frames, in order, up to the first whose time on that clock (its
+// createTime, or its receive time moved as Folder.Apply moves an event's)
+// is after at. Before the first frame the state is empty but for
+// Meeting.ConfID. The state's At is at.
 //
 // It returns an error wrapping store.ErrMeetingNotFound when db has no
 // such meeting.
@@ -55,11 +59,32 @@ func StateAt(db *store.DB, confID string, at time.Time) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("meeting state: %w", err)
 	}
-	f := NewFolder(confID, m.Sessions)
-	if err := fold(db, f, confID, &store.Query{To: at.Add(time.Nanosecond)}, nil); err != nil {
-		return nil, err
+	skew, err := FirstOffset(db, confID)
+	if err != nil {
+		return nil, fmt.Errorf("meeting state: %w", err)
 	}
-	return f.State(), nil
+	c, err := db.Frames(confID, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read meeting %s: %w", confID, err)
+	}
+	defer c.Close()
+	f := NewFolder(confID, m.Sessions)
+	f.SetOffset(skew)
+	clk := frameClock{skew: skew}
+	var evs []Event
+	for c.Next() {
+		fr := c.Frame()
+		if clk.time(&fr).After(at) {
+			break
+		}
+		evs = f.Apply(evs[:0], &fr)
+	}
+	if err := c.Err(); err != nil {
+		return nil, fmt.Errorf("read meeting %s: %w", confID, err)
+	}
+	st := f.State()
+	st.At = at.UTC()
+	return st, nil
 }
 
 // fold applies the frames of q to f, calling fn for each event.

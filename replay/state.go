@@ -10,7 +10,9 @@ import (
 // sent is zero. The slices are empty, never nil, so that the JSON form
 // always has arrays. Times are UTC.
 type State struct {
-	// At is the receive time of the last frame folded in.
+	// At is the instant of the state: for StateAt the one asked for, on
+	// the service's clock; for Folder.State the receive time of the last
+	// frame folded in.
 	At      time.Time   `json:"at"`
 	Meeting MeetingInfo `json:"meeting"`
 	// Participants are the people in (or being called into) the meeting,
