@@ -221,3 +221,23 @@ func foldUpTo(t *testing.T, path, id string, seq uint64) *replay.State {
 	}
 	return f.State()
 }
+
+// TestReportOnServiceClock: the report of a meeting whose receive clock is
+// hours off the service's spans the meeting on the service's clock, from
+// its first session's start to its end.
+func TestReportOnServiceClock(t *testing.T) {
+	t.Parallel()
+	for _, skew := range []time.Duration{5 * time.Hour, -5 * time.Hour} {
+		frames, _ := skewedMeeting("777", skew)
+		db := importFrames(t, "777", frames)
+		out := mustRun(t, nil, "--db", db, "export", "report", "777").stdout
+		for _, want := range []string{
+			"<dt>First frame</dt><dd>" + fmtTime(frames[0].time.Add(-skew)) + "</dd>",
+			"<dt>Last frame / end</dt><dd>" + fmtTime(frames[len(frames)-1].time.Add(-skew)) + "</dd>",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("skew %v: the report lacks %q", skew, want)
+			}
+		}
+	}
+}

@@ -261,9 +261,9 @@ func newReportView(in *ReportInput) *reportView {
 // maxClockSamples bounds the events a clock keeps.
 const maxClockSamples = 4096
 
-// onRecorderClock reports whether ev's Time is the recorder's: a session's
-// start or end, or an event whose frame had no createTime (its Time is its
-// receive time).
+// onRecorderClock reports whether ev tells nothing of the offset between
+// the clocks: a session's start or end (its Time is estimated from a
+// frame's offset), or an event whose Time is its receive time.
 func onRecorderClock(ev *replay.Event) bool {
 	return ev.Kind == replay.EventSessionStarted || ev.Kind == replay.EventSessionEnded || ev.Time.Equal(ev.Received)
 }
@@ -335,12 +335,9 @@ func (c *clock) service(r time.Time) time.Time {
 	return r.Add(c.off[i])
 }
 
-// evTime is when ev happened on the service's clock: its Time, moved there
-// when it is on the recorder's clock.
+// evTime is when ev happened on the service's clock: its Time (replay puts
+// every event there, session starts and ends included).
 func (v *reportView) evTime(ev *replay.Event) time.Time {
-	if onRecorderClock(ev) {
-		return v.clk.service(ev.Time)
-	}
 	return ev.Time
 }
 

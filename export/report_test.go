@@ -40,11 +40,7 @@ func reportAt(d string) time.Time {
 func smallReport() *export.ReportInput {
 	recv := func(d string) time.Time { return reportAt(d).Add(40 * time.Millisecond) }
 	ev := func(d string, k replay.EventKind, pid, name, old, new, detail string) replay.Event {
-		e := replay.Event{Time: reportAt(d), Received: recv(d), Kind: k, PID: pid, Name: name, Old: old, New: new, Detail: detail}
-		if k == replay.EventSessionStarted || k == replay.EventSessionEnded {
-			e.Time = e.Received // a connection's start or end: the recorder's clock
-		}
-		return e
+		return replay.Event{Time: reportAt(d), Received: recv(d), Kind: k, PID: pid, Name: name, Old: old, New: new, Detail: detail}
 	}
 	const (
 		alice = "Alice Chen"
@@ -285,10 +281,6 @@ func TestReportTwoClocks(t *testing.T) {
 	for i := range replayed.Events {
 		ev := &replayed.Events[i]
 		ev.Received = ev.Received.Add(later)
-		switch ev.Kind {
-		case replay.EventSessionStarted, replay.EventSessionEnded:
-			ev.Time = ev.Received
-		}
 	}
 	for i := range replayed.Sessions {
 		s := &replayed.Sessions[i]
@@ -323,9 +315,22 @@ func TestReportCompressedClock(t *testing.T) {
 	for i := range in.Events {
 		ev := &in.Events[i]
 		ev.Received = base.Add(time.Duration(i) * time.Microsecond)
-		switch ev.Kind {
-		case replay.EventSessionStarted, replay.EventSessionEnded:
-			ev.Time = ev.Received
+	}
+	// As replay does, a session's start or end takes the offset of the
+	// last frame before it that had a createTime (the first's, before any).
+	var off time.Duration
+	for i := range in.Events {
+		if k := in.Events[i].Kind; k != replay.EventSessionStarted && k != replay.EventSessionEnded {
+			off = in.Events[i].Time.Sub(in.Events[i].Received)
+			break
+		}
+	}
+	for i := range in.Events {
+		ev := &in.Events[i]
+		if ev.Kind == replay.EventSessionStarted || ev.Kind == replay.EventSessionEnded {
+			ev.Time = ev.Received.Add(off)
+		} else {
+			off = ev.Time.Sub(ev.Received)
 		}
 	}
 	in.Sessions[0].Start, in.Sessions[0].End = in.Events[0].Received, in.Events[15].Received
