@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +145,37 @@ func jsonlOf(t *testing.T, frames []jsonlFrame) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// TestClockStepBackExportRange: export frames --from/--to select on the
+// same key times as meetings shows, so after a clock step back the frames
+// from the meeting's LAST FRAME on are the ones recorded after the step.
+func TestClockStepBackExportRange(t *testing.T) {
+	t.Parallel()
+	frames, peak := steppedMeeting("111")
+	db := importFrames(t, "111", frames)
+	tests := []struct {
+		name     string
+		args     []string
+		from, to uint64 // seqs expected
+	}{
+		{"from the last frame", []string{"--from", peak.Format(time.RFC3339Nano)}, 10, 20},
+		{"to the last frame", []string{"--to", peak.Format(time.RFC3339Nano)}, 1, 9},
+		{"from an offset", []string{"--from", "+5s"}, 6, 20},
+		{"to a wall time after the step", []string{"--to", frames[15].time.Format(time.RFC3339Nano)}, 0, 0},
+	}
+	for _, tt := range tests {
+		recs := exported(t, db, "111", tt.args...)
+		var got []uint64
+		for _, r := range recs {
+			got = append(got, r.Seq)
+		}
+		var want []uint64
+		for s := tt.from; s != 0 && s <= tt.to; s++ {
+			want = append(want, s)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: seqs %v, want %v", tt.name, got, want)
+		}
+	}
 }
