@@ -179,3 +179,15 @@ func TestClockStepBackExportRange(t *testing.T) {
 		}
 	}
 }
+
+// TestClockStepBackReplayPrintFrom: replay print --from selects on key
+// times too: the frames recorded after a clock step back are printed.
+func TestClockStepBackReplayPrintFrom(t *testing.T) {
+	t.Parallel()
+	frames, _ := steppedMeeting("111")
+	db := importFrames(t, "111", frames)
+	out := mustRun(t, nil, "--db", db, "replay", "print", "111", "--speed", "0", "--from", "+5s").stdout
+	if n := strings.Count(out, "HeartBeat"); n != 15 {
+		t.Errorf("replay print --from +5s printed %d of the frames 6 to 20:\n%s", n, out)
+	}
+}

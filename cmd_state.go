@@ -132,11 +132,15 @@ func runReplayPrint(c *cli.Context) error {
 	folder := replay.NewFolder(id, m.Sessions)
 	folder.SetOffset(skew)
 	var events []replay.Event
+	var key time.Time // the frame's key time: --from selects as export's does
 	w := c.App.Writer
 	for cur.Next() {
 		f := cur.Frame()
 		events = folder.Apply(events[:0], &f)
-		if f.Time.Before(from) {
+		if f.Time.After(key) {
+			key = f.Time
+		}
+		if key.Before(from) {
 			continue
 		}
 		if err := pace.wait(f.Time); err != nil {
