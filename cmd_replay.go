@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -16,6 +19,7 @@ const (
 	flgListen   = "listen"
 	flgSpeed    = "speed"
 	flgPassword = "password"
+	flgNoPass   = "no-password"
 )
 
 func replayCommand() *cli.Command {
@@ -46,13 +50,18 @@ client that reconnects with its kept-alive control token resumes where it droppe
 Several meetings can be served at once: give several CONFIDs, or --scenario several times.
 
 It prints "listening on http://HOST:PORT" on stdout once it accepts connections, and serves until
-SIGINT or SIGTERM.`,
+SIGINT or SIGTERM.
+
+Without a password it accepts any, so it listens on a loopback address only (127.0.0.0/8, ::1 or
+localhost) unless --no-password says to serve anyone; any other --listen (":8080", "0.0.0.0:8080", a host
+name, which is not resolved) needs --password-file, $CONFREC_REPLAY_PASSWORD or --password.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: flgScenario, Usage: "play the JSON Lines scenario `FILE` instead of a recorded meeting (repeatable)"},
 			&cli.StringFlag{Name: flgListen, Value: "127.0.0.1:0", Usage: "listen on `ADDR` (port 0: any free port)"},
 			&cli.Float64Flag{Name: flgSpeed, Value: 1, Usage: "play `N` times faster than recorded (0: as fast as possible)"},
 			&cli.StringFlag{Name: flgPasswordFile, Usage: "require the host password in `FILE` (else $CONFREC_REPLAY_PASSWORD; none: accept any)"},
 			&cli.StringFlag{Name: flgPassword, Usage: "require the host password `PW` (a test stand-in's: a flag value shows in ps, prefer --password-file)"},
+			&cli.BoolFlag{Name: flgNoPass, Usage: "accept any password also when --listen is not a loopback address"},
 		},
 		OnUsageError: onUsageError,
 		Action:       runReplayServe,
@@ -67,10 +76,6 @@ func runReplayServe(c *cli.Context) error {
 	if c.Float64(flgSpeed) < 0 {
 		return usagef("--%s %v: use 0 (as fast as possible) or a positive factor", flgSpeed, c.Float64(flgSpeed))
 	}
-	scripts, err := replayScripts(c)
-	if err != nil {
-		return err
-	}
 	opts := &replay.ServerOptions{Addr: c.String(flgListen), Speed: c.Float64(flgSpeed), Logger: logger,
 		Password: confctl.Secret(c.String(flgPassword))}
 	if c.String(flgPassword) != "" && c.String(flgPasswordFile) != "" {
@@ -82,6 +87,16 @@ func runReplayServe(c *cli.Context) error {
 			return err
 		}
 		opts.Password = pw
+	}
+	if err := checkListenPassword(opts.Addr, opts.Password != "", c.Bool(flgNoPass)); err != nil {
+		return err
+	}
+	if !loopbackOnly(opts.Addr) && c.Bool(flgNoPass) {
+		logger.Warn("serving without a password on an address other hosts may reach", "listen", opts.Addr)
+	}
+	scripts, err := replayScripts(c)
+	if err != nil {
+		return err
 	}
 	return replay.Serve(c.Context, scripts, opts, func(url string) {
 		fmt.Fprintf(c.App.Writer, "listening on %s\n", url)
@@ -135,4 +150,36 @@ func readScenarioFile(path string) (*replay.Script, error) {
 		return nil, fmt.Errorf("read scenario %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// checkListenPassword refuses, before anything listens, to serve without a
+// password on an address that other hosts may reach, unless noPassword.
+func checkListenPassword(addr string, hasPassword, noPassword bool) error {
+	if hasPassword && noPassword {
+		return usagef("give a password or --%s, not both", flgNoPass)
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return usagef("--%s %q: use HOST:PORT, such as 127.0.0.1:8080", flgListen, addr)
+	}
+	if hasPassword || noPassword || loopbackOnly(addr) {
+		return nil
+	}
+	return usagef("--%s %s is not a loopback address, so other hosts may connect, and no password is set: set one with --%s FILE (or $CONFREC_REPLAY_PASSWORD, or --%s PW), or pass --%s to serve anyone",
+		flgListen, addr, flgPasswordFile, flgPassword, flgNoPass)
+}
+
+// loopbackOnly says whether net.Listen("tcp", addr) listens on loopback
+// only: the host is an address in 127.0.0.0/8 or ::1, or the name
+// localhost. An empty host, 0.0.0.0 and :: are every interface; any other
+// name counts as reachable, unresolved (what it resolves to may change).
+func loopbackOnly(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
