@@ -18,7 +18,7 @@ func backupCommand() *cli.Command {
 		Usage: "write a consistent copy of the database, also while record writes it",
 		Description: `Copies the database as of its last commit into -o FILE (0600), verifies every
 meeting's hash chain in the copy, and only then puts it in place. While a record holds the
-database, the copy comes from the recorder over its snapshot socket (<db>.sock), without
+database, the copy comes from the recorder over its snapshot socket (see record), without
 stopping the recording; otherwise from a read-only open. The copy is an ordinary confrec
 database: use it with --db.`,
 		Flags: []cli.Flag{
@@ -72,7 +72,7 @@ func runBackup(c *cli.Context) error {
 func copyDatabase(c *cli.Context, path, dst string) (via string, err error) {
 	db, err := store.Open(path, &store.Options{ReadOnly: true, LockTimeout: -1, Context: c.Context})
 	if errors.Is(err, store.ErrLocked) {
-		err = store.FetchSnapshot(c.Context, store.SnapshotSocket(path), dst)
+		err = store.FetchSnapshotFor(c.Context, path, dst)
 		if err == nil {
 			return "snapshot from the running recorder", nil
 		}

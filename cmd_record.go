@@ -183,7 +183,7 @@ func logEnded(logger *slog.Logger, id string, res recorder.Result) {
 // database's snapshot socket until the returned stop is called, which waits
 // for the server to end. Recording goes on without it if it cannot listen.
 func serveSnapshots(c *cli.Context, db *store.DB, logger *slog.Logger) (stop func()) {
-	srv, err := store.ListenSnapshots(db, store.SnapshotSocket(c.String(flgDB)), logger)
+	srv, err := store.ListenSnapshotSocket(db, logger)
 	if err != nil {
 		logger.Warn("read commands cannot read this database until the recording ends", "err", err)
 		return func() {}

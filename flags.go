@@ -92,7 +92,7 @@ func openRead(c *cli.Context) (*store.DB, error) {
 }
 
 // openSnapshot fetches a copy of the database at path from the recorder that
-// holds it (store.FetchSnapshot) and opens the copy read-only. The copy goes
+// holds it (store.FetchSnapshotFor) and opens the copy read-only. The copy goes
 // to a private temporary directory, removed as soon as the copy is open: the
 // open DB keeps the data until Close, and nothing is left behind even if
 // confrec is killed. Cancelling ctx (Ctrl-C) ends the transfer. The error
@@ -104,7 +104,7 @@ func openSnapshot(ctx context.Context, path string) (*store.DB, error) {
 	}
 	defer os.RemoveAll(dir)
 	cp := filepath.Join(dir, "snapshot.db")
-	if err := store.FetchSnapshot(ctx, store.SnapshotSocket(path), cp); err != nil {
+	if err := store.FetchSnapshotFor(ctx, path, cp); err != nil {
 		return nil, fmt.Errorf("read %s while it records: %w", path, err)
 	}
 	db, err := store.Open(cp, &store.Options{ReadOnly: true, Context: ctx})

@@ -57,9 +57,9 @@
 // bbolt takes an exclusive file lock for a writable DB: a second writable Open
 // of the same file fails with [ErrLocked] after [Options.LockTimeout] instead of
 // hanging. To read a database while a writer holds it, the writer serves
-// consistent copies ([DB.WriteTo]) with [ServeSnapshots] on a unix socket
-// beside the file ([SnapshotSocket]), and a reader copies one with
-// [FetchSnapshot] and opens that. The store never sees secrets: callers
+// consistent copies ([DB.WriteTo]) with [ListenSnapshotSocket] on a unix
+// socket in a directory private to its user ([SnapshotSocket]), and a reader
+// of the same user copies one with [FetchSnapshotFor] and opens that. The store never sees secrets: callers
 // redact them before they queue a frame or a session.
 //
 // A writable DB maps 1 GiB of address space for its file (not memory: only

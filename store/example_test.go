@@ -100,9 +100,9 @@ func ExampleDB_Verify() {
 }
 
 // A recorder holds its database locked for writing; it serves snapshots on
-// a socket beside the file, and a reader fetches a consistent copy and opens
-// that instead.
-func ExampleListenSnapshots() {
+// a socket in a directory of its user's, and a reader fetches a consistent
+// copy and opens that instead.
+func ExampleListenSnapshotSocket() {
 	dir, err := os.MkdirTemp("", "confrec-example")
 	if err != nil {
 		fmt.Println(err)
@@ -123,7 +123,7 @@ func ExampleListenSnapshots() {
 		fmt.Println(err)
 		return
 	}
-	srv, err := store.ListenSnapshots(db, store.SnapshotSocket(path), nil)
+	srv, err := store.ListenSnapshotSocket(db, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -139,7 +139,7 @@ func ExampleListenSnapshots() {
 		return
 	}
 	cp := filepath.Join(dir, "snapshot.db")
-	if err := store.FetchSnapshot(context.Background(), store.SnapshotSocket(path), cp); err != nil {
+	if err := store.FetchSnapshotFor(context.Background(), path, cp); err != nil {
 		fmt.Println(err)
 		return
 	}

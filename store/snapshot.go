@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,26 +87,135 @@ func (iw *interruptibleWriter) Write(p []byte) (int, error) {
 }
 
 // SnapshotSocket returns the unix socket path on which a recorder of the
-// database at dbPath serves snapshots, computed the same way by the server
-// and its readers: the database's real path (symbolic links resolved, made
-// absolute) with ".sock" appended, beside the database. When that path is
-// too long for a unix socket, it is a name in os.TempDir() made from a hash
-// of the real path (confrec-<hash>.sock). Readers must see the same
-// os.TempDir() ($TMPDIR) as the recorder to find such a socket.
+// database at dbPath serves snapshots (see ListenSnapshotSocket): the socket
+// found in one of its possible directories, else the path at which the
+// recorder would try first. The name is a hash of the database's real path
+// (symbolic links resolved, made absolute); the directory is private to this
+// user: $XDG_RUNTIME_DIR/confrec when $XDG_RUNTIME_DIR is set, else
+// confrec-<uid> in os.TempDir(), else confrec in os.UserCacheDir().
 func SnapshotSocket(dbPath string) string {
-	real, err := filepath.EvalSymlinks(dbPath)
+	for _, p := range snapshotSockets(dbPath, true) {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().Type() == fs.ModeSocket {
+			return p
+		}
+	}
+	socks := snapshotSockets(dbPath, false)
+	for _, p := range socks {
+		if err := checkPrivateDir(filepath.Dir(p)); err == nil || errors.Is(err, fs.ErrNotExist) {
+			return p
+		}
+	}
+	if len(socks) == 0 {
+		return realPath(dbPath) + ".sock"
+	}
+	return socks[len(socks)-1]
+}
+
+// realPath is path with symbolic links resolved, made absolute, as far as
+// that can be done.
+func realPath(path string) string {
+	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		real = dbPath
+		real = path
 	}
 	if abs, err := filepath.Abs(real); err == nil {
 		real = abs
 	}
-	p := real + ".sock"
-	if len(p) <= maxSocketPath && len(filepath.Dir(p))+socketTempReserve <= maxSocketPath {
-		return p
+	return real
+}
+
+// snapshotSockets lists where a recorder of dbPath may serve, in the order
+// ListenSnapshotSocket tries: a directory of this user's in which no other
+// user can create the socket first, with a socket name made from the
+// database's real path. Paths too long for a socket are left out. A reader
+// also looks where a recorder with the usual $XDG_RUNTIME_DIR and $TMPDIR
+// of Linux would have served, in case its own environment differs.
+func snapshotSockets(dbPath string, reader bool) []string {
+	sum := sha256.Sum256([]byte(realPath(dbPath)))
+	name := hex.EncodeToString(sum[:8]) + ".sock"
+	uid := strconv.Itoa(os.Getuid())
+	var dirs []string
+	if rt := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(rt) {
+		dirs = append(dirs, filepath.Join(rt, "confrec"))
 	}
-	sum := sha256.Sum256([]byte(real))
-	return filepath.Join(os.TempDir(), "confrec-"+hex.EncodeToString(sum[:12])+".sock")
+	if reader {
+		dirs = append(dirs, filepath.Join("/run/user", uid, "confrec"))
+	}
+	dirs = append(dirs, filepath.Join(os.TempDir(), "confrec-"+uid))
+	if reader {
+		dirs = append(dirs, filepath.Join("/tmp", "confrec-"+uid))
+	}
+	if cache, err := os.UserCacheDir(); err == nil && filepath.IsAbs(cache) {
+		dirs = append(dirs, filepath.Join(cache, "confrec"))
+	}
+	var socks []string
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if len(p) <= maxSocketPath && len(d)+socketTempReserve <= maxSocketPath && !slices.Contains(socks, p) {
+			socks = append(socks, p)
+		}
+	}
+	return socks
+}
+
+// checkPrivateDir returns nil when dir is a directory (not a symbolic link)
+// owned by this process's user with mode 0700, else an error that says what
+// is wrong, wrapping fs.ErrNotExist when there is nothing at dir.
+func checkPrivateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory (%s)", dir, fi.Mode().Type())
+	case !ownedByMe(fi):
+		return fmt.Errorf("%s belongs to another user", dir)
+	case fi.Mode().Perm() != 0o700 && privateModes:
+		return fmt.Errorf("%s has mode %04o, not 0700", dir, fi.Mode().Perm())
+	}
+	return nil
+}
+
+// makePrivateDir creates dir, mode 0700 whatever the umask, with its
+// parents, or checks with checkPrivateDir that the existing one is ours.
+func makePrivateDir(dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
+		return checkPrivateDir(dir)
+	} else if err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// ListenSnapshotSocket listens for snapshot requests of db (see
+// ListenSnapshots) at SnapshotSocket(db.Path()), in a directory that only
+// this user can use: it takes the first of the possible directories that it
+// can create, or that exists as a directory of this user's, mode 0700, and
+// passes over (logging at warn level why) one that another user made, a
+// symbolic link, or one open to others. Only clients of this user are
+// served.
+func ListenSnapshotSocket(db *DB, logger *slog.Logger) (*SnapshotServer, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	socks := snapshotSockets(db.Path(), false)
+	if len(socks) == 0 {
+		return nil, errors.New("serve snapshots: no directory for the socket gives a path short enough for a unix socket")
+	}
+	var errs []error
+	for _, p := range socks {
+		if err := makePrivateDir(filepath.Dir(p)); err != nil {
+			logger.Warn("snapshot socket directory refused", "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		return ListenSnapshots(db, p, logger)
+	}
+	return nil, fmt.Errorf("serve snapshots: no private directory for the socket: %w", errors.Join(errs...))
 }
 
 // SnapshotServer serves consistent copies of a DB (see WriteTo) on a unix
@@ -120,8 +231,8 @@ type SnapshotServer struct {
 	once   sync.Once
 }
 
-// ListenSnapshots creates the snapshot socket for db at path, usually
-// SnapshotSocket(db.Path()), and returns a server listening on it: from then
+// ListenSnapshots creates the snapshot socket for db at path, in a directory
+// the caller chose (ListenSnapshotSocket chooses a private one), and returns a server listening on it: from then
 // on clients can connect, and their requests wait for Serve. The socket is
 // created mode 0600, owner only, and appears at path only once it has that
 // mode. A stale socket left at path by a process that died is replaced;
@@ -272,6 +383,14 @@ func serveSnapshot(ctx context.Context, db *DB, conn net.Conn, logger *slog.Logg
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	start := time.Now()
+	if uid, err := peerUID(conn); err == nil && uid != os.Getuid() {
+		fmt.Fprintf(conn, "ERR refused: this recorder serves only its own user, uid %d, not uid %d\n", os.Getuid(), uid)
+		logger.Warn("snapshot client of another user refused", "uid", uid)
+		return
+	} else if err != nil && !errors.Is(err, errNoPeerCred) {
+		logger.Debug("snapshot client refused: its user is unknown", "err", err)
+		return
+	}
 
 	conn.SetReadDeadline(start.Add(SnapshotStallTimeout))
 	line, err := bufio.NewReader(io.LimitReader(conn, maxSnapshotLine)).ReadString('\n')
@@ -364,6 +483,11 @@ func FetchSnapshot(ctx context.Context, socketPath, dstPath string) (err error) 
 		return fmt.Errorf("%w: %v", ErrNoSnapshotServer, err)
 	}
 	defer conn.Close()
+	if uid, err := peerUID(conn); err == nil && uid != os.Getuid() {
+		return fmt.Errorf("the server runs as uid %d, not as this user (uid %d): refusing it", uid, os.Getuid())
+	} else if err != nil && !errors.Is(err, errNoPeerCred) {
+		return fmt.Errorf("the server's user is unknown: %w", err)
+	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	// After a cancel, report the cancel rather than the closed connection.
@@ -394,6 +518,34 @@ func FetchSnapshot(ctx context.Context, socketPath, dstPath string) (err error) 
 		}
 		return nil
 	})
+}
+
+// FetchSnapshotFor is FetchSnapshot from the recorder of the database at
+// dbPath: it asks at each place SnapshotSocket considers that is a directory
+// of this user's (see ListenSnapshotSocket), in order, and takes the first
+// that answers, so that a reader whose $XDG_RUNTIME_DIR or $TMPDIR differs
+// from the recorder's mostly still finds it (not when only the recorder's
+// $XDG_RUNTIME_DIR is unusual). The error wraps ErrNoSnapshotServer when
+// none answers.
+func FetchSnapshotFor(ctx context.Context, dbPath, dstPath string) error {
+	var first, found error
+	for _, p := range snapshotSockets(dbPath, true) {
+		if checkPrivateDir(filepath.Dir(p)) != nil {
+			continue // not ours: nothing there is our recorder's
+		}
+		err := FetchSnapshot(ctx, p, dstPath)
+		if err == nil || !errors.Is(err, ErrNoSnapshotServer) {
+			return err
+		}
+		first = cmp.Or(first, err)
+		if _, serr := os.Lstat(p); serr == nil {
+			found = cmp.Or(found, err)
+		}
+	}
+	if err := cmp.Or(found, first); err != nil {
+		return err
+	}
+	return fmt.Errorf("fetch snapshot from %s: %w: no socket", SnapshotSocket(dbPath), ErrNoSnapshotServer)
 }
 
 // readSnapshotHeader reads the server's answer line and returns the size it

@@ -25,11 +25,11 @@ func openCopy(t *testing.T, path string) *store.DB {
 	return openAt(t, path, &store.Options{ReadOnly: true})
 }
 
-// serve starts a snapshot server for db at SnapshotSocket(db.Path()) and
+// serve starts a snapshot server for db with ListenSnapshotSocket and
 // returns its socket path. The server is stopped and waited for when t ends.
 func serve(t *testing.T, db *store.DB) string {
 	t.Helper()
-	s, err := store.ListenSnapshots(db, store.SnapshotSocket(db.Path()), nil)
+	s, err := store.ListenSnapshotSocket(db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,11 +195,11 @@ func prefixDiff(frames []store.Frame) string {
 // connection that never sends its request; Serve returns nil.
 func TestServeSnapshotsCleansUp(t *testing.T) {
 	db := openDB(t, nil)
-	sock := store.SnapshotSocket(db.Path())
-	s, err := store.ListenSnapshots(db, sock, nil)
+	s, err := store.ListenSnapshotSocket(db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sock := s.Path()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx) }()
@@ -262,7 +262,7 @@ func TestListenSnapshotsExisting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := openDB(t, nil)
-			sock := store.SnapshotSocket(db.Path())
+			sock := db.Path() + ".sock"
 			tt.plant(t, sock)
 			s, err := store.ListenSnapshots(db, sock, nil)
 			if tt.wantErr != "" {
@@ -404,41 +404,4 @@ func TestRefusesUnknownRequest(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(b), "ERR unknown request") {
 		t.Errorf("answer %q, %v; want ERR unknown request", b, err)
 	}
-}
-
-// TestSnapshotSocketPath: beside the database when short enough, else a
-// hashed name in the temporary directory; the same through a symbolic link.
-func TestSnapshotSocketPath(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	dir := t.TempDir()
-	short := filepath.Join(dir, "c.db")
-	if got := store.SnapshotSocket(short); got != short+".sock" {
-		t.Errorf("SnapshotSocket(%s) = %s, want %s.sock", short, got, short)
-	}
-	deep := filepath.Join(dir, strings.Repeat("d", 60), strings.Repeat("e", 60))
-	must(t, os.MkdirAll(deep, 0o700))
-	long := filepath.Join(deep, "c.db")
-	sock := store.SnapshotSocket(long)
-	if filepath.Dir(sock) != tmp || len(sock) > 103 {
-		t.Errorf("SnapshotSocket(long path) = %s, want a short name in %s", sock, tmp)
-	}
-	link := filepath.Join(dir, "l")
-	must(t, os.Symlink(deep, link))
-	db := openAt(t, filepath.Join(link, "c.db"), nil)
-	if got := store.SnapshotSocket(db.Path()); got != sock {
-		t.Errorf("through a link: %s, want %s", got, sock)
-	}
-	if got := store.SnapshotSocket(filepath.Join(link, "c.db")); got == store.SnapshotSocket(short) {
-		t.Errorf("two databases share the socket %s", got)
-	}
-
-	// The hashed socket works end to end.
-	must(t, db.Append(context.Background(), "m", textFrames(0, 5)...))
-	if got := serve(t, db); got != sock {
-		t.Fatalf("served on %s, want %s", got, sock)
-	}
-	dst := filepath.Join(t.TempDir(), "x.db")
-	must(t, store.FetchSnapshot(context.Background(), store.SnapshotSocket(long), dst))
-	checkFrames(t, readAll(t, openCopy(t, dst), "m", nil), textFrames(0, 5), 1)
 }
