@@ -383,19 +383,20 @@ func serveSnapshot(ctx context.Context, db *DB, conn net.Conn, logger *slog.Logg
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	start := time.Now()
+
+	conn.SetReadDeadline(start.Add(SnapshotStallTimeout))
+	line, err := bufio.NewReader(io.LimitReader(conn, maxSnapshotLine)).ReadString('\n')
+	if err != nil {
+		logger.Debug("snapshot request unread", "err", err)
+		return
+	}
+	// Answered after the request is read, so that the client sees why.
 	if uid, err := peerUID(conn); err == nil && uid != os.Getuid() {
 		fmt.Fprintf(conn, "ERR refused: this recorder serves only its own user, uid %d, not uid %d\n", os.Getuid(), uid)
 		logger.Warn("snapshot client of another user refused", "uid", uid)
 		return
 	} else if err != nil && !errors.Is(err, errNoPeerCred) {
 		logger.Debug("snapshot client refused: its user is unknown", "err", err)
-		return
-	}
-
-	conn.SetReadDeadline(start.Add(SnapshotStallTimeout))
-	line, err := bufio.NewReader(io.LimitReader(conn, maxSnapshotLine)).ReadString('\n')
-	if err != nil {
-		logger.Debug("snapshot request unread", "err", err)
 		return
 	}
 	if req := strings.TrimSuffix(line, "\n"); req != snapshotRequest {
