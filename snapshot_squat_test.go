@@ -112,3 +112,45 @@ func serving(logs string) string {
 	}
 	return ""
 }
+
+// TestRecordWithoutSnapshotSocket: when every place for the socket is taken
+// by another user, record says that reads must wait and records anyway.
+func TestRecordWithoutSnapshotSocket(t *testing.T) {
+	t.Parallel()
+	if os.Getuid() != 0 {
+		t.Skip("needs root, to give files to another user")
+	}
+	base, err := os.MkdirTemp("", "cq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	for _, d := range []string{"tmp/confrec-" + strconv.Itoa(os.Getuid()), "cache/confrec", "db"} {
+		if err := os.MkdirAll(filepath.Join(base, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if d != "db" {
+			if err := os.Chown(filepath.Join(base, d), 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	env := []string{"TMPDIR=" + filepath.Join(base, "tmp"), "XDG_RUNTIME_DIR=", "XDG_CACHE_HOME=" + filepath.Join(base, "cache")}
+	db := filepath.Join(base, "db", "rec.db")
+	const id = "986512347"
+	srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-basic.jsonl"), "--speed", "1")
+	rec := startRecord(t, append(recordEnv(), env...), `msg="meeting title"`, "--db", db, "record", "--conf-id", id, "--api-url", srv.URL)
+	if head := rec.logs.String(); !strings.Contains(head, "read commands cannot read this database until the recording ends") {
+		t.Errorf("record does not say reads must wait:\n%s", head)
+	}
+	r := run(t, env, "--db", db, "meetings")
+	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "does not answer") {
+		t.Errorf("meetings while recording without a socket: exit %d, %q; want exit 1 and one line", r.code, r.stderr)
+	}
+	if err := rec.stop(os.Interrupt); err != nil {
+		t.Fatalf("record after SIGINT: %v\n%s", err, rec.logs)
+	}
+	if v := info(t, db, id); v.Frames == 0 || len(v.Sessions) != 1 || v.Sessions[0].Reason != "stopped" {
+		t.Errorf("recorded %d frames, sessions %+v; want frames and one session, stopped", v.Frames, v.Sessions)
+	}
+}
