@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/recorder"
 	"github.com/confrec/confrec/store"
 )
 
@@ -20,13 +22,15 @@ type JSONLOptions struct {
 	Meeting string
 	// Name is the file's name for the LabelImported label ("jsonl:<Name>").
 	Name string
+	// MaxFrame is the largest frame the file may hold, in bytes: a line
+	// longer than export frames writes for such a frame is refused.
+	// Defaults to recorder.DefaultMaxFrame, the largest frame record
+	// accepts by default.
+	MaxFrame int64
 }
 
 // jsonlBatch is how many frames JSONL appends at a time.
 const jsonlBatch = 512
-
-// maxJSONLLine bounds one line of the file (a frame's payload in base64).
-const maxJSONLLine = 64 << 20
 
 // JSONL reads frames as `confrec export frames --format jsonl` writes them
 // from r, checks them all, then reads r again from its start and stores them as the new meeting opts.Meeting. Sessions are
@@ -46,7 +50,10 @@ func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOption
 	if err := checkNew(db, o.Meeting); err != nil {
 		return res, fmt.Errorf("import jsonl: %w", err)
 	}
-	if err := readJSONL(r, func(store.Frame) error { return nil }); err != nil {
+	if o.MaxFrame <= 0 {
+		o.MaxFrame = recorder.DefaultMaxFrame
+	}
+	if err := readJSONL(r, o.MaxFrame, func(store.Frame) error { return nil }); err != nil {
 		return res, fmt.Errorf("import jsonl: %w", err)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
@@ -62,7 +69,7 @@ func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOption
 		batch = batch[:0]
 		return err
 	}
-	err := readJSONL(r, func(f store.Frame) error {
+	err := readJSONL(r, o.MaxFrame, func(f store.Frame) error {
 		for uint32(len(sessions)) < f.Session {
 			// Begin the sessions up to this one, in number order; the
 			// store numbers them as they begin.
@@ -151,18 +158,30 @@ func parseFrameRecord(b []byte) (store.Frame, error) {
 }
 
 // readJSONL parses every frame of r in order, checks that seq runs 1, 2,
-// 3, ..., and calls fn with each.
-func readJSONL(r io.Reader, fn func(store.Frame) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, maxJSONLLine)
+// 3, ..., and calls fn with each. A line may be as long as export frames
+// writes for a frame of maxFrame bytes.
+func readJSONL(r io.Reader, maxFrame int64, fn func(store.Frame) error) error {
+	lr := lineReader{r: bufio.NewReaderSize(r, 64<<10), max: export.MaxJSONLLine(maxFrame)}
 	line := 0
 	var n uint64
-	for sc.Scan() {
+	for {
+		b, err := lr.next()
+		if err == io.EOF {
+			break
+		}
 		line++
-		if len(sc.Bytes()) == 0 {
+		var long *longLineError
+		if errors.As(err, &long) {
+			return fmt.Errorf("line %d is %d bytes, longer than the largest line export frames writes (%d bytes, for frames of up to %d bytes; raise --max-frame for larger ones): %w",
+				line, long.n, lr.max, maxFrame, ErrFormat)
+		}
+		if err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		if len(b) == 0 {
 			continue
 		}
-		f, err := parseFrameRecord(sc.Bytes())
+		f, err := parseFrameRecord(b)
 		if err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
@@ -174,11 +193,60 @@ func readJSONL(r io.Reader, fn func(store.Frame) error) error {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("line %d: %w", line+1, err)
-	}
 	if n == 0 {
 		return ErrNoFrames
 	}
 	return nil
+}
+
+// lineReader reads lines of any length up to max bytes, reusing one
+// buffer as long as the longest line read.
+type lineReader struct {
+	r   *bufio.Reader
+	max int64
+	buf []byte
+}
+
+// longLineError says a line is n bytes, more than lineReader.max.
+type longLineError struct{ n int64 }
+
+func (e *longLineError) Error() string { return fmt.Sprintf("line of %d bytes", e.n) }
+
+// next returns the next line without its "\n" or "\r\n", valid until the
+// next call, or io.EOF after the last. A line longer than max is read to
+// its end without being kept, and reported as a *longLineError.
+func (l *lineReader) next() ([]byte, error) {
+	l.buf = l.buf[:0]
+	var n int64
+	var cr bool // the bytes read so far end in "\r"
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		n += int64(len(chunk))
+		if n <= l.max+2 { // room for the "\r\n"
+			l.buf = append(l.buf, chunk...)
+		}
+		if k := len(chunk); k > 0 && chunk[k-1] == '\n' {
+			n--
+			if (k > 1 && chunk[k-2] == '\r') || (k == 1 && cr) {
+				n--
+			}
+			break
+		} else if k > 0 {
+			cr = chunk[k-1] == '\r'
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF && n == 0 {
+			return nil, io.EOF
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		break
+	}
+	if n > l.max {
+		return nil, &longLineError{n: n}
+	}
+	return l.buf[:n], nil
 }
