@@ -123,3 +123,24 @@ func assertNoMeeting(t *testing.T, path, id string) {
 		t.Fatalf("meeting %s was stored:\n%s", id, r.stdout)
 	}
 }
+
+// TestImportJSONLBothPayloads: a line with both payload and payload_base64
+// is refused naming its line, and nothing of the file is stored, even the
+// good lines before it.
+func TestImportJSONLBothPayloads(t *testing.T) {
+	t.Parallel()
+	src := storeFrames(t, "555000111", []byte("one"), []byte("two"), []byte("three"))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.jsonl")
+	mustRun(t, nil, "--db", src, "export", "frames", "555000111", "-o", file)
+	lines := strings.SplitAfter(string(readFile(t, file)), "\n")
+	lines[1] = strings.Replace(lines[1], `"payload":"two"`, `"payload":"two","payload_base64":"dHdv"`, 1)
+	bad := writeFile(t, "bad.jsonl", strings.Join(lines, ""))
+	imported := filepath.Join(dir, "imported.db")
+	r := run(t, nil, "--db", imported, "import", "jsonl", "--conf-id", "777", bad)
+	if r.code != 1 || !strings.Contains(r.stderr, "line 2") || !strings.Contains(r.stderr, "both payload and payload_base64") ||
+		strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("exit %d, stderr %q; want exit 1 and one line naming line 2 and both fields", r.code, r.stderr)
+	}
+	assertNoMeeting(t, imported, "777")
+}

@@ -142,6 +142,8 @@ func parseFrameRecord(b []byte) (store.Frame, error) {
 		return f, fmt.Errorf("%w: opcode %q: want text, binary or close", ErrFormat, r.Opcode)
 	}
 	switch {
+	case r.Payload != nil && r.PayloadBase64 != nil:
+		return f, fmt.Errorf("%w: both payload and payload_base64 (a frame has one of them)", ErrFormat)
 	case r.Payload != nil:
 		f.Payload = []byte(*r.Payload)
 	case r.PayloadBase64 != nil:
