@@ -21,6 +21,15 @@ func FuzzHAR(f *testing.F) {
 	f.Add(harDoc(wsEntry(connect+"?confID=1&tmpToken="+tmpToken, "bad date", msg("receive", sec, 1, "echo "+tmpToken))))
 	f.Add(`{"log":{"entries":[{"_webSocketMessages":[]}]}}`)
 	f.Add(`{"log":{"entries":[{"request":{"url":"` + connect + `?confID=x"},"_webSocketMessages":[{"type":"receive","time":1e300,"opcode":2,"data":"%%"}]}]}}`)
+	// The streaming reader's paths: messages out of time order (read
+	// through an index), sessions whose frames interleave, members in any
+	// order, nulls, a member given twice.
+	conn := connect + "?confID=1&tmpToken=" + tmpToken
+	f.Add(harDoc(wsEntry(conn, "2025-03-18T02:00:00Z", msg("receive", sec+2, 1, "b"), msg("error", sec, 1, "x"), msg("receive", sec+1, 8, "A+g="))))
+	f.Add(harDoc(wsEntry(conn, "2025-03-18T02:00:01Z", msg("receive", sec+2, 1, "b"), msg("receive", sec+4, 1, "d")),
+		wsEntry(conn, "2025-03-18T02:00:00Z", msg("send", sec+1, 1, subscribe(confToken)), msg("receive", sec+3, 1, "c"))))
+	f.Add(`{"log":{"entries":[null,{"_webSocketMessages":[` + msg("receive", sec, 1, "a") + ` , null],"request":{"url":"` + conn + `"},"_webSocketMessages":[]}]}}`)
+	f.Add(`{"log":{"entries":[]},"LOG":null}`)
 	// One database for all inputs (opening one per input is slow), every
 	// input into a meeting of its own: all its WebSocket entries, whatever
 	// their URL.

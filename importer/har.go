@@ -1,11 +1,15 @@
 package importer
 
 import (
+	"bytes"
+	"container/heap"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -28,14 +32,28 @@ type HAROptions struct {
 	Name string
 }
 
-// harSession is one WebSocket entry to import.
+// harSession is one WebSocket entry to import: what the first pass over
+// the file learnt of it.
 type harSession struct {
 	meeting string
 	start   time.Time
 	end     time.Time
-	url     string
+	url     string // as the file has it; redacted when stored
 	remote  string
-	frames  []store.Frame
+	// msgs is the offset in the file of its _webSocketMessages array.
+	msgs int64
+	// sorted says its messages are in time order, as DevTools writes them.
+	sorted bool
+}
+
+// harMessages is what the first pass learnt of an entry's
+// _webSocketMessages.
+type harMessages struct {
+	off        int64
+	frames     int
+	sorted     bool
+	last       time.Time // of the last frame in the file's order
+	minT, maxT time.Time
 }
 
 // HAR reads a HAR document from r and stores its WebSocket sessions (see
@@ -43,43 +61,32 @@ type harSession struct {
 // the file shows redacted. It checks the whole file and that none of the
 // meetings exists before it stores anything. It returns what it stored,
 // one Result per meeting, in the order the meetings first appear.
-func HAR(ctx context.Context, db *store.DB, r io.Reader, opts *HAROptions) ([]Result, error) {
+//
+// HAR reads r twice, streaming: first to check it, collect its secrets and
+// find its sessions, then to store each meeting's frames, merging its
+// sessions' messages by time. It holds a message per session and a batch
+// of frames to store, never the file (and, for an entry whose messages are
+// out of time order, their offsets).
+func HAR(ctx context.Context, db *store.DB, r io.ReaderAt, opts *HAROptions) ([]Result, error) {
 	var o HAROptions
 	if opts != nil {
 		o = *opts
 	}
-	var h export.HAR
-	if err := json.NewDecoder(r).Decode(&h); err != nil {
+	sc := harScan{meeting: o.Meeting, secrets: harSecrets{red: new(confctl.Redactor)}}
+	if err := sc.scan(r); err != nil {
 		return nil, fmt.Errorf("import har: %w: %v", ErrFormat, err)
 	}
-	red := harSecrets(&h)
+	red := sc.secrets.red
+	if sc.err != nil {
+		return nil, fmt.Errorf("import har: %w", sc.err(red))
+	}
 	var order []string
 	byMeeting := make(map[string][]*harSession)
-	for i := range h.Log.Entries {
-		e := &h.Log.Entries[i]
-		if e.WebSocketMessages == nil {
-			continue
+	for _, s := range sc.sessions {
+		if _, ok := byMeeting[s.meeting]; !ok {
+			order = append(order, s.meeting)
 		}
-		id := o.Meeting
-		if id == "" {
-			u, err := url.Parse(e.Request.URL)
-			if err != nil || u.Path != confctl.ConnectPath {
-				continue
-			}
-			if id = u.Query().Get("confID"); id == "" {
-				return nil, fmt.Errorf("import har: entry %d (%s): %w: the URL has no confID (give the meeting ID)",
-					i, red.RedactURL(e.Request.URL), ErrNoMeetingID)
-			}
-		}
-		s, err := harEntrySession(e, red)
-		if err != nil {
-			return nil, fmt.Errorf("import har: entry %d: %w", i, err)
-		}
-		s.meeting = id
-		if _, ok := byMeeting[id]; !ok {
-			order = append(order, id)
-		}
-		byMeeting[id] = append(byMeeting[id], s)
+		byMeeting[s.meeting] = append(byMeeting[s.meeting], s)
 	}
 	if len(order) == 0 {
 		if o.Meeting != "" {
@@ -95,7 +102,7 @@ func HAR(ctx context.Context, db *store.DB, r io.Reader, opts *HAROptions) ([]Re
 	}
 	results := make([]Result, 0, len(order))
 	for _, id := range order {
-		res, err := storeHARMeeting(ctx, db, id, byMeeting[id], o.Name)
+		res, err := storeHARMeeting(ctx, db, r, red, id, byMeeting[id], o.Name)
 		results = append(results, res)
 		if err != nil {
 			return results, fmt.Errorf("import har: %w", err)
@@ -104,17 +111,244 @@ func HAR(ctx context.Context, db *store.DB, r io.Reader, opts *HAROptions) ([]Re
 	return results, nil
 }
 
+// harScan is the first pass over a HAR file.
+type harScan struct {
+	meeting  string // HAROptions.Meeting
+	secrets  harSecrets
+	sessions []*harSession
+	// err, when not nil, makes the error of the first entry that cannot
+	// be imported, once every secret of the file is known.
+	err func(red *confctl.Redactor) error
+}
+
+// scan reads the HAR document of r member by member: it holds one entry
+// at a time, but for its _webSocketMessages, which it reads one message at
+// a time. Members other than log.entries are decoded as a HAR's are, and
+// must have its types. log and log.entries may appear once each.
+func (sc *harScan) scan(r io.ReaderAt) error {
+	dec := json.NewDecoder(io.NewSectionReader(r, 0, math.MaxInt64))
+	var h export.HAR
+	var seenLog, seenEntries bool
+	_, err := members(dec, "the HAR", func(key string) error {
+		if !strings.EqualFold(key, "log") {
+			return decodeMember(dec, &h, key)
+		}
+		if seenLog {
+			return errors.New("log appears twice")
+		}
+		seenLog = true
+		_, err := members(dec, "log", func(key string) error {
+			if !strings.EqualFold(key, "entries") {
+				return decodeMember(dec, &h.Log, key)
+			}
+			if seenEntries {
+				return errors.New("log.entries appears twice")
+			}
+			seenEntries = true
+			i := 0
+			_, _, err := elements(dec, "log.entries", func() error {
+				defer func() { i++ }()
+				return sc.entry(dec, i)
+			})
+			return err
+		})
+		return err
+	})
+	return err
+}
+
+// entry reads entry i of log.entries.
+func (sc *harScan) entry(dec *json.Decoder, i int) error {
+	var e export.HAREntry
+	var ms *harMessages
+	null, err := members(dec, fmt.Sprintf("entry %d", i), func(key string) error {
+		if !strings.EqualFold(key, "_webSocketMessages") {
+			return decodeMember(dec, &e, key)
+		}
+		var err error
+		ms, err = sc.messages(dec)
+		if err != nil {
+			return fmt.Errorf("entry %d: _webSocketMessages: %w", i, err)
+		}
+		return nil
+	})
+	if err != nil || null {
+		return err
+	}
+	sc.secrets.entry(&e)
+	if ms == nil || sc.err != nil {
+		return nil
+	}
+	id := sc.meeting
+	if id == "" {
+		u, err := url.Parse(e.Request.URL)
+		if err != nil || u.Path != confctl.ConnectPath {
+			return nil
+		}
+		if id = u.Query().Get("confID"); id == "" {
+			raw := e.Request.URL
+			sc.err = func(red *confctl.Redactor) error {
+				return fmt.Errorf("entry %d (%s): %w: the URL has no confID (give the meeting ID)", i, red.RedactURL(raw), ErrNoMeetingID)
+			}
+			return nil
+		}
+	}
+	s, err := newHARSession(&e, ms)
+	if err != nil {
+		sc.err = func(*confctl.Redactor) error { return fmt.Errorf("entry %d: %w", i, err) }
+		return nil
+	}
+	s.meeting = id
+	sc.sessions = append(sc.sessions, s)
+	return nil
+}
+
+// messages reads an entry's _webSocketMessages, one message at a time,
+// collecting the secrets they show. It returns nil for a null.
+func (sc *harScan) messages(dec *json.Decoder) (*harMessages, error) {
+	ms := &harMessages{sorted: true}
+	off, null, err := elements(dec, "_webSocketMessages", func() error {
+		// The data of a message is unquoted only where it may hold a
+		// secret: a text message sent.
+		var m harMessageHead
+		if err := dec.Decode(&m); err != nil {
+			return err
+		}
+		if m.Type == export.HARSend && m.Opcode == int(store.Text) {
+			var data string
+			if err := json.Unmarshal(m.Data, &data); err != nil {
+				return err
+			}
+			sc.secrets.message(&export.HARWSMessage{Type: m.Type, Opcode: m.Opcode, Data: data})
+		}
+		if m.Type != export.HARSend && m.Type != export.HARReceive {
+			return nil
+		}
+		t := m.Time.Time()
+		if ms.frames == 0 {
+			ms.minT, ms.maxT = t, t
+		} else {
+			ms.sorted = ms.sorted && !t.Before(ms.last)
+			ms.minT, ms.maxT = cmpMin(ms.minT, t), cmpMax(ms.maxT, t)
+		}
+		ms.last = t
+		ms.frames++
+		return nil
+	})
+	if null || err != nil {
+		return nil, err
+	}
+	ms.off = off
+	return ms, nil
+}
+
+// harMessageHead is an export.HARWSMessage with its data left as JSON.
+type harMessageHead struct {
+	Type   string           `json:"type"`
+	Time   export.EpochTime `json:"time"`
+	Opcode int              `json:"opcode"`
+	Data   json.RawMessage  `json:"data"`
+}
+
+// newHARSession makes the session of entry e, whose messages are ms.
+func newHARSession(e *export.HAREntry, ms *harMessages) (*harSession, error) {
+	s := &harSession{url: e.Request.URL, remote: e.ServerIPAddress, msgs: ms.off, sorted: ms.sorted}
+	if t, err := time.Parse(time.RFC3339Nano, e.StartedDateTime); err == nil {
+		s.start = t.UTC()
+	} else if ms.frames > 0 {
+		s.start = ms.minT
+	} else {
+		return nil, fmt.Errorf("%w: startedDateTime %q", ErrFormat, e.StartedDateTime)
+	}
+	s.end = s.start.Add(time.Duration(e.Time * float64(time.Millisecond)))
+	if ms.frames > 0 {
+		s.end = cmpMax(s.end, ms.maxT)
+		s.start = cmpMin(s.start, ms.minT)
+	}
+	return s, nil
+}
+
+// members reads the JSON object dec is at, calling fn with each key; fn
+// reads the member's value. It reports a null instead of an object.
+func members(dec *json.Decoder, what string, fn func(key string) error) (null bool, err error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, err
+	}
+	if tok == nil {
+		return true, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return false, fmt.Errorf("%s is not an object", what)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false, err
+		}
+		key, _ := tok.(string)
+		if err := fn(key); err != nil {
+			return false, err
+		}
+	}
+	_, err = dec.Token()
+	return false, err
+}
+
+// elements reads the JSON array dec is at, calling fn to read each
+// element, and returns the offset of its '['. It reports a null instead of
+// an array.
+func elements(dec *json.Decoder, what string, fn func() error) (off int64, null bool, err error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return 0, false, err
+	}
+	if tok == nil {
+		return 0, true, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return 0, false, fmt.Errorf("%s is not an array", what)
+	}
+	off = dec.InputOffset() - 1
+	for dec.More() {
+		if err := fn(); err != nil {
+			return off, false, err
+		}
+	}
+	_, err = dec.Token()
+	return off, false, err
+}
+
+// decodeMember decodes the value dec is at as member key of the object
+// dst, as decoding the whole object would.
+func decodeMember(dec *json.Decoder, dst any, key string) error {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	k, err := json.Marshal(key)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(slices.Concat([]byte("{"), k, []byte(":"), raw, []byte("}")), dst)
+}
+
+// harBatchBytes bounds the payload bytes of one batch storeHARMeeting
+// appends: each is a commit, synced.
+const harBatchBytes = 2 << 20
+
 // storeHARMeeting stores the sessions of one meeting: sessions in order of
-// their start, frames in order of their time.
-func storeHARMeeting(ctx context.Context, db *store.DB, id string, sessions []*harSession, name string) (Result, error) {
+// their start, frames in order of their time (in the order of their
+// sessions, then of the file, where times are equal). It reads the
+// sessions' messages from r, merging them as it goes.
+func storeHARMeeting(ctx context.Context, db *store.DB, r io.ReaderAt, red *confctl.Redactor, id string, sessions []*harSession, name string) (Result, error) {
 	res := Result{Meeting: id}
 	slices.SortStableFunc(sessions, func(a, b *harSession) int { return a.start.Compare(b.start) })
-	var frames []store.Frame
 	sids := make([]uint32, len(sessions))
 	for i, s := range sessions {
 		sid, err := db.BeginSession(ctx, id, store.Session{
 			Start:      s.start,
-			URL:        s.url,
+			URL:        red.RedactURL(s.url),
 			RemoteAddr: s.remote,
 			Attrs:      map[string]string{"imported": "har"},
 		})
@@ -123,26 +357,68 @@ func storeHARMeeting(ctx context.Context, db *store.DB, id string, sessions []*h
 		}
 		sids[i] = sid
 		res.Sessions++
-		for _, f := range s.frames {
-			f.Session = sid
-			frames = append(frames, f)
-		}
 	}
-	slices.SortStableFunc(frames, func(a, b store.Frame) int { return a.Time.Compare(b.Time) })
-	for chunk := range slices.Chunk(frames, jsonlBatch) {
-		if err := db.Append(ctx, id, chunk...); err != nil {
+	merge := make(harMerge, 0, len(sessions))
+	for i, s := range sessions {
+		src, err := newHARSource(r, s, red)
+		if err != nil {
 			return res, err
 		}
-		res.Frames += len(chunk)
+		src.session = i
+		if err := src.next(); err != nil {
+			return res, err
+		}
+		if src.ok {
+			merge = append(merge, src)
+		}
 	}
-	for i, s := range sessions {
+	heap.Init(&merge)
+	ends := make([]store.SessionEnd, len(sessions))
+	var batch []store.Frame
+	var batchBytes int
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := db.Append(ctx, id, batch...); err != nil {
+			return err
+		}
+		res.Frames += len(batch)
+		clear(batch)
+		batch, batchBytes = batch[:0], 0
+		return nil
+	}
+	for len(merge) > 0 {
+		src := merge[0]
+		f := src.head
+		f.Session = sids[src.session]
+		batch = append(batch, f)
+		batchBytes += len(f.Payload)
 		end := store.SessionEnd{Reason: "imported"}
-		if n := len(s.frames); n > 0 {
-			last := s.frames[n-1]
-			if code, reason, ok := last.CloseStatus(); ok {
-				end.CloseCode, end.CloseReason = int(code), reason
+		if code, reason, ok := f.CloseStatus(); ok {
+			end.CloseCode, end.CloseReason = int(code), reason
+		}
+		ends[src.session] = end
+		if err := src.next(); err != nil {
+			return res, err
+		}
+		if src.ok {
+			heap.Fix(&merge, 0)
+		} else {
+			heap.Pop(&merge)
+		}
+		if batchBytes >= harBatchBytes {
+			if err := flush(); err != nil {
+				return res, err
 			}
 		}
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	for i, s := range sessions {
+		end := ends[i]
+		end.Reason = "imported"
 		if err := db.EndSession(ctx, id, sids[i], s.end, end); err != nil {
 			return res, err
 		}
@@ -153,49 +429,136 @@ func storeHARMeeting(ctx context.Context, db *store.DB, id string, sessions []*h
 	return res, db.Flush(ctx)
 }
 
-// harEntrySession turns one WebSocket entry into a session, redacted.
-func harEntrySession(e *export.HAREntry, red *confctl.Redactor) (*harSession, error) {
-	s := &harSession{url: red.RedactURL(e.Request.URL), remote: e.ServerIPAddress}
-	for _, m := range e.WebSocketMessages {
-		f := store.Frame{Time: m.Time.Time()}
-		switch m.Type {
-		case export.HARSend:
-			f.Dir = store.Out
-		case export.HARReceive:
-			f.Dir = store.In
-		default:
-			continue // DevTools' "error" notes are not frames
+// harSource reads the frames of one session in time order: straight from
+// its _webSocketMessages when they are in order, else through an index
+// of their offsets sorted by time.
+type harSource struct {
+	session int // index in the meeting's sessions
+	red     *confctl.Redactor
+	dec     *json.Decoder
+	// For messages out of order: their places, in time order.
+	r     io.ReaderAt
+	index []harMessageRef
+	buf   []byte
+	// head is the next frame when ok.
+	head store.Frame
+	ok   bool
+}
+
+// harMessageRef is where one frame's message is in the file.
+type harMessageRef struct {
+	t          time.Time
+	start, end int64
+}
+
+// newHARSource opens the messages of s in r.
+func newHARSource(r io.ReaderAt, s *harSession, red *confctl.Redactor) (*harSource, error) {
+	dec := json.NewDecoder(io.NewSectionReader(r, s.msgs, math.MaxInt64-s.msgs))
+	src := &harSource{red: red, dec: dec}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, fmt.Errorf("%w: the file changed while it was read", ErrFormat)
+	}
+	if s.sorted {
+		return src, nil
+	}
+	src.dec, src.r = nil, r
+	for dec.More() {
+		start := dec.InputOffset()
+		var m export.HARWSMessage
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 		}
-		switch m.Opcode {
-		case int(store.Text):
-			f.Op = store.Text
-			f.Payload = []byte(m.Data)
-		case int(store.Close):
-			f.Op = store.Close
-			f.Payload = decodeBase64(m.Data)
-		default:
-			f.Op = store.Binary
-			f.Payload = decodeBase64(m.Data)
+		if isHARFrame(&m) {
+			src.index = append(src.index, harMessageRef{t: m.Time.Time(), start: s.msgs + start, end: s.msgs + dec.InputOffset()})
 		}
-		// Binary payloads are redacted too: a secret is a secret whatever
-		// the frame's type.
-		f.Payload = red.Redact(f.Payload)
-		s.frames = append(s.frames, f)
 	}
-	slices.SortStableFunc(s.frames, func(a, b store.Frame) int { return a.Time.Compare(b.Time) })
-	if t, err := time.Parse(time.RFC3339Nano, e.StartedDateTime); err == nil {
-		s.start = t.UTC()
-	} else if len(s.frames) > 0 {
-		s.start = s.frames[0].Time
-	} else {
-		return nil, fmt.Errorf("%w: startedDateTime %q", ErrFormat, e.StartedDateTime)
+	slices.SortStableFunc(src.index, func(a, b harMessageRef) int { return a.t.Compare(b.t) })
+	return src, nil
+}
+
+// next reads the next frame into head, or sets ok false after the last.
+func (s *harSource) next() error {
+	s.ok = false
+	var m export.HARWSMessage
+	if s.dec == nil {
+		if len(s.index) == 0 {
+			return nil
+		}
+		ref := s.index[0]
+		s.index = s.index[1:]
+		s.buf = slices.Grow(s.buf[:0], int(ref.end-ref.start))[:ref.end-ref.start]
+		if _, err := s.r.ReadAt(s.buf, ref.start); err != nil {
+			return fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		if err := json.Unmarshal(bytes.TrimLeft(s.buf, " \t\r\n,"), &m); err != nil {
+			return fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		s.head, s.ok = harFrame(&m, s.red)
+		return nil
 	}
-	s.end = s.start.Add(time.Duration(e.Time * float64(time.Millisecond)))
-	if n := len(s.frames); n > 0 {
-		s.end = cmpMax(s.end, s.frames[n-1].Time)
-		s.start = cmpMin(s.start, s.frames[0].Time)
+	for s.dec.More() {
+		m = export.HARWSMessage{}
+		if err := s.dec.Decode(&m); err != nil {
+			return fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		if s.head, s.ok = harFrame(&m, s.red); s.ok {
+			return nil
+		}
 	}
-	return s, nil
+	return nil
+}
+
+// harMerge is a heap of sources by their head's time, then session.
+type harMerge []*harSource
+
+func (h harMerge) Len() int { return len(h) }
+func (h harMerge) Less(i, j int) bool {
+	if c := h[i].head.Time.Compare(h[j].head.Time); c != 0 {
+		return c < 0
+	}
+	return h[i].session < h[j].session
+}
+func (h harMerge) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *harMerge) Push(x any)   { *h = append(*h, x.(*harSource)) }
+func (h *harMerge) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// isHARFrame says whether m is a frame: DevTools' "error" notes are not.
+func isHARFrame(m *export.HARWSMessage) bool {
+	return m.Type == export.HARSend || m.Type == export.HARReceive
+}
+
+// harFrame turns message m into a frame, its payload redacted by red: the
+// one place where an imported frame is redacted. ok is false for a
+// message that is not a frame.
+func harFrame(m *export.HARWSMessage, red *confctl.Redactor) (f store.Frame, ok bool) {
+	if !isHARFrame(m) {
+		return f, false
+	}
+	f.Time = m.Time.Time()
+	f.Dir = store.In
+	if m.Type == export.HARSend {
+		f.Dir = store.Out
+	}
+	switch m.Opcode {
+	case int(store.Text):
+		f.Op = store.Text
+		f.Payload = []byte(m.Data)
+	case int(store.Close):
+		f.Op = store.Close
+		f.Payload = decodeBase64(m.Data)
+	default:
+		f.Op = store.Binary
+		f.Payload = decodeBase64(m.Data)
+	}
+	// Binary payloads are redacted too: a secret is a secret whatever the
+	// frame's type.
+	f.Payload = red.Redact(f.Payload)
+	return f, true
 }
 
 // decodeBase64 decodes DevTools' base64 data; data that is not base64 is
@@ -224,60 +587,63 @@ func cmpMin(a, b time.Time) time.Time {
 // tokenHeaders are request headers whose values are credentials.
 var tokenHeaders = []string{"authorization", "x-password", "x-conference-authorization", "x-access-token", "x-auth-token", "cookie"}
 
-// harSecrets collects every secret the HAR shows: token query parameters
+// harSecrets collects every secret a HAR shows: token query parameters
 // of every URL, credential headers, the confToken of every Subscribe sent,
 // and the token members of JSON responses (the token API's answers).
-func harSecrets(h *export.HAR) *confctl.Redactor {
-	red := new(confctl.Redactor)
-	add := func(v string) {
-		if strings.Contains(v, "[redacted:") {
-			return // redacted already (a HAR confrec exported)
-		}
-		red.Add(v)
-		if bare := confctl.ParseConfToken(v); bare != v {
-			red.Add(bare)
-		}
+type harSecrets struct {
+	red *confctl.Redactor
+}
+
+func (s *harSecrets) add(v string) {
+	if strings.Contains(v, "[redacted:") {
+		return // redacted already (a HAR confrec exported)
 	}
-	for i := range h.Log.Entries {
-		e := &h.Log.Entries[i]
-		if u, err := url.Parse(e.Request.URL); err == nil {
-			for k, vs := range u.Query() {
-				if isTokenName(k) {
-					for _, v := range vs {
-						add(v)
-					}
+	s.red.Add(v)
+	if bare := confctl.ParseConfToken(v); bare != v {
+		s.red.Add(bare)
+	}
+}
+
+// entry collects the secrets of e's request and response.
+func (s *harSecrets) entry(e *export.HAREntry) {
+	if u, err := url.Parse(e.Request.URL); err == nil {
+		for k, vs := range u.Query() {
+			if isTokenName(k) {
+				for _, v := range vs {
+					s.add(v)
 				}
 			}
 		}
-		for _, hd := range e.Request.Headers {
-			if slices.Contains(tokenHeaders, strings.ToLower(hd.Name)) {
-				add(hd.Value)
-			}
-		}
-		if t := e.Response.Content.Text; t != "" && strings.Contains(strings.ToLower(t), "token") {
-			body := []byte(t)
-			if e.Response.Content.Encoding == "base64" {
-				body = decodeBase64(t)
-			}
-			var v any
-			if json.Unmarshal(body, &v) == nil {
-				walkTokens(v, "", add)
-			}
-		}
-		for _, m := range e.WebSocketMessages {
-			if m.Type != export.HARSend || m.Opcode != int(store.Text) {
-				continue
-			}
-			env, err := confctl.DecodeEnvelope([]byte(m.Data))
-			if err != nil || env.Action != confctl.ActionSubscribe {
-				continue
-			}
-			if req, err := confctl.ParseSubscribe(env.Data); err == nil && req.ConfToken != "" {
-				add(req.ConfToken)
-			}
+	}
+	for _, hd := range e.Request.Headers {
+		if slices.Contains(tokenHeaders, strings.ToLower(hd.Name)) {
+			s.add(hd.Value)
 		}
 	}
-	return red
+	if t := e.Response.Content.Text; t != "" && strings.Contains(strings.ToLower(t), "token") {
+		body := []byte(t)
+		if e.Response.Content.Encoding == "base64" {
+			body = decodeBase64(t)
+		}
+		var v any
+		if json.Unmarshal(body, &v) == nil {
+			walkTokens(v, "", s.add)
+		}
+	}
+}
+
+// message collects the confToken of m if it is a Subscribe sent.
+func (s *harSecrets) message(m *export.HARWSMessage) {
+	if m.Type != export.HARSend || m.Opcode != int(store.Text) {
+		return
+	}
+	env, err := confctl.DecodeEnvelope([]byte(m.Data))
+	if err != nil || env.Action != confctl.ActionSubscribe {
+		return
+	}
+	if req, err := confctl.ParseSubscribe(env.Data); err == nil && req.ConfToken != "" {
+		s.add(req.ConfToken)
+	}
 }
 
 // isTokenName says whether a query parameter or JSON member holds a token.
