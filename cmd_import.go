@@ -154,7 +154,10 @@ func runImportJSONL(c *cli.Context) error {
 // (Ctrl-C), which stops the import wherever it reads.
 type interruptibleReader struct {
 	ctx context.Context
-	r   io.ReadSeeker
+	r   interface {
+		io.ReadSeeker
+		io.ReaderAt
+	}
 }
 
 func (r *interruptibleReader) Read(p []byte) (int, error) {
@@ -162,6 +165,13 @@ func (r *interruptibleReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return r.r.Read(p)
+}
+
+func (r *interruptibleReader) ReadAt(p []byte, off int64) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.ReadAt(p, off)
 }
 
 func (r *interruptibleReader) Seek(offset int64, whence int) (int64, error) {
