@@ -46,7 +46,11 @@
 // the value on the wire. Frames built by NewSubscribe and URLs built by
 // ConnectURL do contain secrets; pass them through a Redactor (Redact,
 // RedactURL) before logging or storing them. Redactor markers hash the
-// secret ("[redacted:1a2b3c4d]") so sessions can be told apart. Errors from
+// secret ("[redacted:1a2b3c4d]") so sessions can be told apart. Redact
+// works on a frame's JSON structure, so that it finds secrets however they
+// are escaped and changes nothing but them (and the meeting passcodes of
+// ConfBasicInfoNotify); a short secret counts only as a whole token there,
+// while RedactString replaces any occurrence. Errors from
 // Client never contain a secret or a request query, but an error unwrapped
 // with errors.As from a Redactor.Err wrapper is no longer redacted.
 package confctl

@@ -60,12 +60,12 @@ type Redactor struct {
 	mu       sync.RWMutex
 	seen     map[string]bool
 	patterns []pattern // longest first
-	// detect are the patterns that hold no other pattern (such as a
-	// secret's base64 without "Basic "), which suffice to find whether
-	// and about where a frame holds one; lead is the most bytes a pattern
-	// can start before the first detect match in it.
+	// forms are what Redact looks for in frames, longest first; first
+	// holds their first bytes. A frame without a '\\' or a '%' holds a
+	// secret only if it holds one of detect as it is.
+	forms  []frameForm
+	first  [256]bool
 	detect [][]byte
-	lead   int
 }
 
 // pattern is one byte sequence to replace and the marker to replace it with.
@@ -83,8 +83,8 @@ func marker(s string) string {
 
 // Add registers a secret. Besides s itself, its standard base64 encoding,
 // "Basic " followed by that encoding, and the query-escaped forms of all
-// three are replaced. Values shorter than 4 bytes are ignored, as are
-// secrets already registered.
+// three are replaced (Redact finds more forms, see there). Values shorter
+// than 4 bytes are ignored, as are secrets already registered.
 func (r *Redactor) Add(s string) {
 	if len(s) < minSecretLen {
 		return
@@ -101,61 +101,88 @@ func (r *Redactor) Add(s string) {
 	m := []byte(marker(s))
 	b64 := base64.StdEncoding.EncodeToString([]byte(s))
 	for _, t := range []string{s, b64, "Basic " + b64} {
-		r.addPattern(pattern{[]byte(t), t, m})
+		r.patterns = append(r.patterns, pattern{[]byte(t), t, m})
 		if q := url.QueryEscape(t); q != t {
-			r.addPattern(pattern{[]byte(q), q, m})
+			r.patterns = append(r.patterns, pattern{[]byte(q), q, m})
 		}
 	}
 	sort.SliceStable(r.patterns, func(i, j int) bool {
 		return len(r.patterns[i].text) > len(r.patterns[j].text)
 	})
+	for _, f := range secretForms(s, m) {
+		r.forms = append(r.forms, f)
+		r.first[f.text[0]] = true
+	}
+	slices.SortStableFunc(r.forms, func(a, b frameForm) int { return len(b.text) - len(a.text) })
+	for _, d := range detectTexts(s) {
+		r.addDetect([]byte(d))
+	}
 }
 
-// addPattern adds p to the patterns and keeps detect and lead: p is a
-// detect pattern unless it holds a shorter pattern or repeats one, and a
-// detect pattern that holds p no longer is one. It costs one comparison
-// with each pattern, not with each pair.
-func (r *Redactor) addPattern(p pattern) {
-	minimal := true
-	for _, q := range r.patterns {
-		switch {
-		case bytes.Equal(q.text, p.text):
-			minimal = false // the same text: it finds the same places
-		case len(q.text) < len(p.text) && bytes.Contains(p.text, q.text):
-			minimal = false
-			r.lead = max(r.lead, len(p.text)-len(q.text))
-		case len(q.text) > len(p.text) && bytes.Contains(q.text, p.text):
-			r.lead = max(r.lead, len(q.text)-len(p.text))
-			r.detect = slices.DeleteFunc(r.detect, func(d []byte) bool { return bytes.Equal(d, q.text) })
+// addDetect adds d to the detect texts unless one of them occurs in it,
+// and drops those in which d occurs.
+func (r *Redactor) addDetect(d []byte) {
+	for _, e := range r.detect {
+		if bytes.Contains(d, e) {
+			return
 		}
 	}
-	r.patterns = append(r.patterns, p)
-	if minimal {
-		r.detect = append(r.detect, p.text)
-	}
+	r.detect = slices.DeleteFunc(r.detect, func(e []byte) bool { return bytes.Contains(e, d) })
+	r.detect = append(r.detect, d)
 }
 
-// Redact returns b with every occurrence of a registered secret replaced by
-// its marker. When nothing matches it returns b itself, not a copy;
-// otherwise it returns a new slice and leaves b unchanged.
+// Redact returns the frame b with every registered secret replaced by its
+// marker, and with the meeting passcodes (the "pwd" members of the objects
+// under a "pwds" member, as in ConfBasicInfoNotify) replaced by
+// "[redacted]" whatever they hold, also on a nil *Redactor.
+//
+// A b that is a JSON text is redacted on its structure: a string (or key)
+// whose decoded text holds a secret has the bytes that spell it replaced,
+// wherever they are JSON-escaped; a string that decodes to JSON is
+// redacted the same way; a number whose text holds a secret becomes the
+// marker as a string. Everything else stays as it is, byte for byte. A b
+// that is not JSON is searched as it is, with JSON and URL escapes read
+// where they stand. A secret is found as it is, in base64 (standard or
+// URL-safe, padded or not), after "Basic ", and with any of its characters
+// JSON-escaped or URL-escaped. A secret shorter than 16 bytes counts only
+// as a whole token: not inside a longer run of ASCII letters and digits (a
+// password 178030 is not in the time 1780300740000).
+//
+// When nothing is replaced it returns b itself, not a copy; otherwise it
+// returns a new slice and leaves b unchanged. A frame that can hold no
+// secret is told by a few byte searches, without looking at its structure.
 func (r *Redactor) Redact(b []byte) []byte {
 	if r == nil {
-		return b
+		if !mayHoldPasscode(b) {
+			return b
+		}
+		return redactFrame(b, nil, nil)
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	first := -1
-	for _, d := range r.detect {
-		if i := bytes.Index(b, d); i >= 0 && (first < 0 || i < first) {
-			first = i
-		}
-	}
-	if first < 0 {
+	if !r.mayHold(b) {
 		return b
 	}
-	// No pattern starts before first-lead: it would hold a detect match
-	// before first.
-	return redactFrom(b, r.patterns, max(0, first-r.lead))
+	return redactFrame(b, r.forms, &r.first)
+}
+
+// mayHold reports whether b may hold a registered secret or a passcode.
+func (r *Redactor) mayHold(b []byte) bool {
+	if mayHoldPasscode(b) {
+		return true
+	}
+	if len(r.forms) == 0 {
+		return false
+	}
+	if bytes.IndexByte(b, '%') >= 0 {
+		return true
+	}
+	for _, d := range r.detect {
+		if bytes.Contains(b, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // redactPatterns replaces patterns (longest first) in a single left-to-right
