@@ -39,17 +39,26 @@
 // Received frames are stored as received, even when they do not parse, with
 // one exception, where keeping secrets out wins over keeping raw bytes:
 // every secret the recorder knows (the host password, the control tokens
-// and the WebSocket tokens, plain or base64) is replaced by a Redactor
-// marker "[redacted:<hash>]" before the frame is stored. The server does
-// send some: ConfBasicInfoNotify lists the meeting's passwords ("pwds"),
-// the host password among them. Such a frame is no longer byte for byte
-// what the server sent. Each one is logged ("secret redacted from a
-// received frame", with its action, never the secret) and counted in the
-// meeting's LabelRedactedFrames label, over all recordings of the meeting.
-// A secret is matched wherever it occurs, so a short password (the
-// Redactor ignores those under 4 bytes) may also blank ordinary text equal
-// to it. The recorder peeks at the stored, redacted frames to see heartbeat
-// echoes, the meeting title (stored as the meeting's "title" label) and the
+// and the WebSocket tokens) is replaced by a Redactor marker
+// "[redacted:<hash>]" before the frame is stored, and so are the meeting
+// passcodes (the "pwd" members under "pwds" that ConfBasicInfoNotify lists
+// for the chair, general and audience roles), by "[redacted]", whatever
+// password the recorder used: a cloud meeting room keeps them for every
+// meeting held in it. Such a frame is no longer byte for byte what the
+// server sent. Each one is logged ("secret redacted from a received
+// frame", with its action, never the secret) and counted in the meeting's
+// LabelRedactedFrames label, over all recordings of the meeting.
+//
+// A frame that is JSON is redacted on its structure (confctl.Redactor's
+// Redact): only the bytes of a string, key or number that spell a secret
+// change, however the string escapes it (\uXXXX, \/, URL escapes, base64,
+// "Basic "); every other byte, and the frame's validity, stay. A secret
+// shorter than 16 bytes counts only as a whole token, so a six-digit
+// password that occurs inside createTime, version or a time string is left
+// alone there. A frame that is not JSON is searched as text, with the same
+// rule. A frame that holds no secret is stored byte for byte. The recorder
+// peeks at the stored, redacted frames to see heartbeat echoes, the
+// meeting title (stored as the meeting's "title" label) and the
 // "Destroyed" state that ends the meeting.
 //
 // A message larger than Options.MaxFrame cannot be stored: the connection is

@@ -133,8 +133,8 @@ func checkPlayed(t *testing.T, got []store.Frame, want []replay.Step) {
 		if want[i].Kind == replay.StepBinary {
 			op = store.Binary
 		}
-		if got[i].Op != op || !bytes.Equal(got[i].Payload, want[i].Payload) {
-			t.Fatalf("played frame %d: got %v %.80q, want %v %.80q", i, got[i].Op, got[i].Payload, op, want[i].Payload)
+		if w := withoutPasscodes(want[i].Payload); got[i].Op != op || !bytes.Equal(got[i].Payload, w) {
+			t.Fatalf("played frame %d: got %v %.80q, want %v %.80q", i, got[i].Op, got[i].Payload, op, w)
 		}
 	}
 }

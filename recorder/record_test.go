@@ -481,7 +481,7 @@ func TestRecordRedactsSecretsInReceivedFrames(t *testing.T) {
 		t.Fatalf("stored %d ConfBasicInfoNotify frames, want 2", len(stored))
 	}
 	for _, f := range stored {
-		if n := bytes.Count(f.Payload, []byte(`"pwd":"[redacted:`)); n != 2 {
+		if n := bytes.Count(f.Payload, []byte(`"pwd":"[redacted`)); n != 2 {
 			t.Errorf("stored frame has %d redacted passwords, want 2: %s", n, f.Payload)
 		}
 		if !bytes.Contains(f.Payload, []byte(`"title":"Board"`)) {
