@@ -33,14 +33,31 @@ const maxRedactNest = 8
 // mayHoldPasscode reports whether b may hold a meeting passcode: it holds
 // the key "pwds", or an escape that may spell it.
 func mayHoldPasscode(b []byte) bool {
-	return bytes.IndexByte(b, '\\') >= 0 || bytes.Contains(b, []byte(`pwds`))
+	return bytes.Contains(b, []byte(`pwds`)) || hidingEscape(b, false)
+}
+
+// hidingEscape reports whether b holds an escape that may hide a letter of
+// a secret: any escape but \" (which stands for '"', and leaves the text
+// around it as it is), or any at all when quotes is set.
+func hidingEscape(b []byte, quotes bool) bool {
+	for i := 0; ; {
+		k := bytes.IndexByte(b[i:], '\\')
+		if k < 0 {
+			return false
+		}
+		i += k
+		if quotes || i+1 >= len(b) || b[i+1] != '"' {
+			return true
+		}
+		i += 2
+	}
 }
 
 // redactFrame returns b with the secrets of forms (sorted longest first;
 // first holds their first bytes) and the meeting passcodes replaced, or b
 // itself when it holds none.
-func redactFrame(b []byte, forms []frameForm, first *[256]bool) []byte {
-	w := walker{forms: forms, first: first}
+func redactFrame(b []byte, forms []frameForm, first *[256]bool, detect [][]byte) []byte {
+	w := walker{forms: forms, first: first, detect: detect}
 	if !w.document(b) {
 		w.edits = w.edits[:0]
 		w.text(b)
@@ -86,10 +103,40 @@ const (
 
 // walker collects the edits that redact one JSON text.
 type walker struct {
-	forms []frameForm
-	first *[256]bool
-	nest  int // strings decoded to get here
-	edits []edit
+	forms  []frameForm
+	first  *[256]bool
+	detect [][]byte // see Redactor.detect
+	nest   int      // strings decoded to get here
+	edits  []edit
+	// hits are where the detect texts occur in the text, in order; a
+	// string or number without an escape can hold a secret only if one
+	// starts in it. hi is the first hit not before the value walked.
+	hits []int
+	hi   int
+}
+
+// findHits sets w.hits for the text b.
+func (w *walker) findHits(b []byte) {
+	for _, d := range w.detect {
+		for at := 0; ; {
+			k := bytes.Index(b[at:], d)
+			if k < 0 {
+				break
+			}
+			w.hits = append(w.hits, at+k)
+			at += k + 1
+		}
+	}
+	slices.Sort(w.hits)
+}
+
+// hitIn reports whether a detect text starts in b[start:end]. Calls must
+// come in the order of the values in the text.
+func (w *walker) hitIn(start, end int) bool {
+	for w.hi < len(w.hits) && w.hits[w.hi] < start {
+		w.hi++
+	}
+	return w.hi < len(w.hits) && w.hits[w.hi] < end
 }
 
 // add appends an edit. One that overlaps the last is merged with it: the
@@ -112,6 +159,9 @@ func (w *walker) add(start, end int, text []byte) {
 
 // document walks b as one JSON text and reports whether it is one.
 func (w *walker) document(b []byte) bool {
+	if len(w.forms) > 0 {
+		w.findHits(b)
+	}
 	s := jsonscan.Scanner{B: b}
 	if !w.value(&s, 0, inOther) {
 		return false
@@ -252,6 +302,29 @@ func unquote(raw []byte) []byte {
 	return out
 }
 
+// textMayHold reports whether the decoded text t of a string may hold a
+// secret: it holds a detect text, or an escape.
+func (w *walker) textMayHold(t []byte) bool {
+	if bytes.IndexByte(t, '%') >= 0 || bytes.IndexByte(t, '\\') >= 0 {
+		return true
+	}
+	for _, d := range w.detect {
+		if bytes.Contains(t, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayStartJSON reports whether the raw content of a string may decode to
+// an object or an array: it starts, after white space, with '{', '[' or
+// an escape.
+func mayStartJSON(raw []byte) bool {
+	s := jsonscan.Scanner{B: raw}
+	c := s.Next()
+	return c == '{' || c == '[' || c == '\\'
+}
+
 // looksJSON reports whether t starts, after white space, an object or
 // an array.
 func looksJSON(t []byte) bool {
@@ -271,15 +344,22 @@ func (w *walker) str(b []byte, start, end int, at place) {
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
 		// The text is the raw content; it cannot be JSON holding
-		// strings.
-		if len(w.forms) > 0 {
+		// strings, and holds a secret only around a detect text or a
+		// URL escape.
+		if len(w.forms) > 0 && (w.hitIn(start+1, end-1) || bytes.IndexByte(raw, '%') >= 0) {
 			findSecrets(raw, w.forms, w.first, func(s, e int, m []byte) { w.add(start+1+s, start+1+e, m) })
 		}
 		return
 	}
+	if len(w.forms) == 0 && !mayStartJSON(raw) {
+		return // only a JSON text can hold passcodes
+	}
 	text := unquote(raw)
+	if !mayHoldPasscode(text) && (len(w.forms) == 0 || !w.textMayHold(text)) {
+		return
+	}
 	if w.nest < maxRedactNest && looksJSON(text) {
-		sub := walker{forms: w.forms, first: w.first, nest: w.nest + 1}
+		sub := walker{forms: w.forms, first: w.first, detect: w.detect, nest: w.nest + 1}
 		if sub.document(text) {
 			w.lift(raw, start+1, sub.edits)
 			return
@@ -351,6 +431,9 @@ func escapeJSON(t []byte) []byte {
 func (w *walker) number(b []byte, start, end int, at place) {
 	if at == inPwd {
 		w.add(start, end, []byte(`"`+passcodeMarker+`"`))
+		return
+	}
+	if len(w.forms) == 0 || !w.hitIn(start, end) {
 		return
 	}
 	var m []byte

@@ -42,7 +42,7 @@ func FuzzRedactDetect(f *testing.F) {
 				}
 				b = append(b[:at:at], append([]byte(form), b[at:]...)...)
 			}
-			want := redactFrame(b, r.forms, &r.first)
+			want := redactFrame(b, r.forms, &r.first, r.detect)
 			if got := r.Redact(b); !bytes.Equal(got, want) {
 				t.Fatalf("Redact(%q)\n = %q\nwant %q", b, got, want)
 			}

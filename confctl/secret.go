@@ -61,11 +61,13 @@ type Redactor struct {
 	seen     map[string]bool
 	patterns []pattern // longest first
 	// forms are what Redact looks for in frames, longest first; first
-	// holds their first bytes. A frame without a '\\' or a '%' holds a
-	// secret only if it holds one of detect as it is.
+	// holds their first bytes. A frame without a '%' and an escape that
+	// may hide a character of a secret holds one only if it holds one of
+	// detect as it is.
 	forms  []frameForm
 	first  [256]bool
 	detect [][]byte
+	quotes bool // a secret holds '"'
 }
 
 // pattern is one byte sequence to replace and the marker to replace it with.
@@ -114,6 +116,7 @@ func (r *Redactor) Add(s string) {
 		r.first[f.text[0]] = true
 	}
 	slices.SortStableFunc(r.forms, func(a, b frameForm) int { return len(b.text) - len(a.text) })
+	r.quotes = r.quotes || strings.Contains(s, `"`)
 	for _, d := range detectTexts(s) {
 		r.addDetect([]byte(d))
 	}
@@ -156,25 +159,22 @@ func (r *Redactor) Redact(b []byte) []byte {
 		if !mayHoldPasscode(b) {
 			return b
 		}
-		return redactFrame(b, nil, nil)
+		return redactFrame(b, nil, nil, nil)
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if !r.mayHold(b) {
 		return b
 	}
-	return redactFrame(b, r.forms, &r.first)
+	return redactFrame(b, r.forms, &r.first, r.detect)
 }
 
 // mayHold reports whether b may hold a registered secret or a passcode.
 func (r *Redactor) mayHold(b []byte) bool {
-	if mayHoldPasscode(b) {
-		return true
-	}
 	if len(r.forms) == 0 {
-		return false
+		return mayHoldPasscode(b)
 	}
-	if bytes.IndexByte(b, '%') >= 0 {
+	if bytes.Contains(b, []byte(`pwds`)) || hidingEscape(b, r.quotes) || bytes.IndexByte(b, '%') >= 0 {
 		return true
 	}
 	for _, d := range r.detect {
