@@ -175,10 +175,12 @@ func (w *walker) value(s *jsonscan.Scanner, depth int, at place) bool {
 	switch c := s.Next(); {
 	case c == '"':
 		start := s.I
-		if !s.SkipString() {
+		end, k, ok := scanString(s.B, start)
+		if !ok {
 			return false
 		}
-		w.str(s.B, start, s.I, at)
+		s.I = end
+		w.str(s.B, start, end, k, at)
 		return true
 	case c == '{':
 		if depth >= maxRedactDepth {
@@ -195,19 +197,21 @@ func (w *walker) value(s *jsonscan.Scanner, depth int, at place) bool {
 				return false
 			}
 			ks := s.I
-			if !s.SkipString() {
+			ke, k, ok := scanString(s.B, ks)
+			if !ok {
 				return false
 			}
-			key := s.B[ks+1 : s.I-1]
-			w.str(s.B, ks, s.I, inOther)
+			s.I = ke
+			key := s.B[ks+1 : ke-1]
+			w.str(s.B, ks, ke, k, inOther)
 			if !s.Expect(':') {
 				return false
 			}
 			child := inOther
 			switch {
-			case keyIs(key, "pwds"):
+			case keyIs(key, k.esc, "pwds"):
 				child = inPwds
-			case item && keyIs(key, "pwd"):
+			case item && keyIs(key, k.esc, "pwd"):
 				child = inPwd
 			}
 			if !w.value(s, depth+1, child) {
@@ -267,9 +271,53 @@ func (w *walker) value(s *jsonscan.Scanner, depth int, at place) bool {
 	return false
 }
 
-// keyIs reports whether the raw content of a key decodes to name.
-func keyIs(raw []byte, name string) bool {
-	if bytes.IndexByte(raw, '\\') < 0 {
+// strKind says what a string's raw content holds.
+type strKind struct {
+	esc bool // a '\\'
+	pct bool // a '%'
+}
+
+// scanString reads the string that starts at b[i] (a '"'), checking it as
+// jsonscan.Scanner.SkipString does, and returns the offset after it and
+// what it holds.
+func scanString(b []byte, i int) (end int, k strKind, ok bool) {
+	for j := i + 1; j < len(b); j++ {
+		c := b[j]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '%' {
+			continue
+		}
+		switch c {
+		case '"':
+			return j + 1, k, true
+		case '%':
+			k.pct = true
+		case '\\':
+			k.esc = true
+			if j+1 >= len(b) {
+				return 0, k, false
+			}
+			switch b[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j++
+			case 'u':
+				if hex4(b, j+2) < 0 {
+					return 0, k, false
+				}
+				j += 5
+			default:
+				return 0, k, false
+			}
+		default: // a control character
+			return 0, k, false
+		}
+	}
+	return 0, k, false
+}
+
+// keyIs reports whether the raw content of a key (esc: with escapes)
+// decodes to name.
+func keyIs(raw []byte, esc bool, name string) bool {
+	if !esc {
 		return string(raw) == name
 	}
 	return len(raw) <= 6*len(name) && string(unquote(raw)) == name
@@ -333,8 +381,8 @@ func looksJSON(t []byte) bool {
 	return c == '{' || c == '['
 }
 
-// str redacts the string b[start:end] (quotes included).
-func (w *walker) str(b []byte, start, end int, at place) {
+// str redacts the string b[start:end] (quotes included), which holds k.
+func (w *walker) str(b []byte, start, end int, k strKind, at place) {
 	raw := b[start+1 : end-1]
 	if at == inPwd {
 		if len(raw) > 0 && string(raw) != passcodeMarker {
@@ -342,11 +390,11 @@ func (w *walker) str(b []byte, start, end int, at place) {
 		}
 		return
 	}
-	if bytes.IndexByte(raw, '\\') < 0 {
+	if !k.esc {
 		// The text is the raw content; it cannot be JSON holding
 		// strings, and holds a secret only around a detect text or a
 		// URL escape.
-		if len(w.forms) > 0 && (w.hitIn(start+1, end-1) || bytes.IndexByte(raw, '%') >= 0) {
+		if len(w.forms) > 0 && (k.pct || w.hitIn(start+1, end-1)) {
 			findSecrets(raw, w.forms, w.first, func(s, e int, m []byte) { w.add(start+1+s, start+1+e, m) })
 		}
 		return
