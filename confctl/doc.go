@@ -45,8 +45,9 @@
 // logs and marshals as "[redacted]", and Reveal is meant only for putting
 // the value on the wire. Frames built by NewSubscribe and URLs built by
 // ConnectURL do contain secrets; pass them through a Redactor (Redact,
-// RedactURL) before logging or storing them. Redactor markers hash the
-// secret ("[redacted:1a2b3c4d]") so sessions can be told apart. Redact
+// RedactURL) before logging or storing them. Redactor markers carry a hash
+// of the secret keyed anew in each process ("[redacted:1a2b3c4d]"), so
+// sessions can be told apart but no marker can be reversed by guessing. Redact
 // works on a frame's JSON structure, so that it finds secrets however they
 // are escaped and changes nothing but them (and the meeting passcodes of
 // ConfBasicInfoNotify); a short secret counts only as a whole token there,

@@ -2,6 +2,8 @@ package confctl
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -50,8 +52,11 @@ const minSecretLen = 4
 var sensitiveParams = [...]string{"tmpToken", "token", "confToken", "webSocketToken"}
 
 // Redactor replaces registered secrets in bytes, strings, URLs and error
-// texts with a marker "[redacted:<first 8 hex digits of sha256(secret)>]".
-// The hash lets two sessions be told apart without storing the secret.
+// texts with a marker "[redacted:<8 hex digits>]": a hash of the secret
+// keyed with a random key of this process, which lets two sessions'
+// tokens be told apart without storing anything a guess could be checked
+// against. The same secret gets the same marker throughout a process, in
+// every Redactor.
 //
 // The zero value is ready to use. A Redactor is safe for concurrent use.
 // Every method except Add may be called on a nil *Redactor, which has no
@@ -77,10 +82,22 @@ type pattern struct {
 	marker []byte
 }
 
-// marker returns the replacement for secret s.
+// markerKey keys the hash in markers. It is random, made once per process
+// and never stored: a marker tells two secrets apart within one recording,
+// but a stored marker cannot be tested against guesses, as a plain hash of
+// a six-digit password could be in a second.
+var markerKey = sync.OnceValue(func() []byte {
+	k := make([]byte, 32)
+	rand.Read(k) // never fails on the platforms Go supports
+	return k
+})
+
+// marker returns the replacement for secret s: "[redacted:" and the first
+// 8 hex digits of HMAC-SHA256(markerKey, s), then "]".
 func marker(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return "[redacted:" + hex.EncodeToString(sum[:4]) + "]"
+	m := hmac.New(sha256.New, markerKey())
+	m.Write([]byte(s))
+	return "[redacted:" + hex.EncodeToString(m.Sum(nil)[:4]) + "]"
 }
 
 // Add registers a secret. Besides s itself, its standard base64 encoding,

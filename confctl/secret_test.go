@@ -19,10 +19,7 @@ import (
 )
 
 // mark is the marker the Redactor should write for secret s.
-func mark(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return "[redacted:" + hex.EncodeToString(sum[:])[:8] + "]"
-}
+var mark = confctl.Marker
 
 func TestSecretNeverPrints(t *testing.T) {
 	const value = "hunter2-password"
@@ -225,5 +222,27 @@ func BenchmarkRedactNoMatch(b *testing.B) {
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {
 		r.Redact(frame)
+	}
+}
+
+// TestMarkerIsKeyed: a marker cannot be reversed by hashing guesses. For a
+// six-digit password, trying all million candidates against the plain
+// SHA-256 prefix finds none (the key is not the hash's), and the same
+// secret gets the same marker from every Redactor of the process.
+func TestMarkerIsKeyed(t *testing.T) {
+	const password = "178030"
+	var a, b confctl.Redactor
+	a.Add(password)
+	b.Add(password)
+	got := a.RedactString("pwd=" + password)
+	if got != b.RedactString("pwd="+password) || got != "pwd="+mark(password) {
+		t.Fatalf("markers differ within a process: %q, %q", got, b.RedactString("pwd="+password))
+	}
+	for n := range 1_000_000 {
+		guess := fmt.Sprintf("%06d", n)
+		sum := sha256.Sum256([]byte(guess))
+		if "[redacted:"+hex.EncodeToString(sum[:4])+"]" == mark(password) {
+			t.Fatalf("the marker of %s is the plain SHA-256 of %s: reversible by brute force", password, guess)
+		}
 	}
 }

@@ -1,0 +1,4 @@
+package confctl
+
+// Marker is marker, for the external tests.
+var Marker = marker
