@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -92,13 +93,27 @@ func replayPrintCommand() *cli.Command {
 		ArgsUsage: "CONFID",
 		Description: `Prints the meeting as it happened: one line per derived event (joined, left, muted, speaker
 started, meeting locked, ...) and one per frame that changed nothing, paced at the recorded spacing
-divided by --speed (0: no pacing).`,
+divided by --speed (0: no pacing). Ctrl-C or SIGTERM ends it quietly (exit 0).`,
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: flgSpeed, Value: 1, Usage: "play `N` times faster than recorded (0: print at once)"},
 			&cli.StringFlag{Name: flgFrom, Usage: "start printing at `TIME` (RFC 3339, or +OFFSET from the first frame)"},
 		},
 		OnUsageError: onUsageError,
-		Action:       runReplayPrint,
+		Action:       quietOnInterrupt(runReplayPrint),
+	}
+}
+
+// quietOnInterrupt makes action end quietly (exit 0) once Ctrl-C or
+// SIGTERM has cancelled the command's context, as replay serve and record
+// do: also when the signal stopped a read of the database rather than the
+// wait between frames.
+func quietOnInterrupt(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		err := action(c)
+		if err != nil && c.Context.Err() != nil && !errors.As(err, new(usageError)) {
+			return nil
+		}
+		return err
 	}
 }
 
@@ -145,7 +160,7 @@ func runReplayPrint(c *cli.Context) error {
 			continue
 		}
 		if err := pace.wait(f.Time); err != nil {
-			return nil // interrupted: stop quietly
+			return nil // interrupted: stop quietly (see quietOnInterrupt)
 		}
 		if err := printFrame(w, &f, events); err != nil {
 			return err
