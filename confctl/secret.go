@@ -239,7 +239,11 @@ func redactFrom(b []byte, patterns []pattern, first int) []byte {
 	return out
 }
 
-// RedactString is Redact for strings.
+// RedactString returns s with every occurrence of a registered secret
+// replaced by its marker: as it is, in standard base64, after "Basic ", and
+// query-escaped, anywhere in s, also inside a longer word. It suits log
+// lines and error texts; frames go through Redact, which reads their JSON
+// and escapes and counts a short secret only as a whole token.
 func (r *Redactor) RedactString(s string) string {
 	if r == nil {
 		return s
