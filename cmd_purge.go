@@ -33,9 +33,9 @@ func purgeCommand() *cli.Command {
 		Description: `Deletes every meeting whose last frame (its creation, when it has none) is older than
 --older-than (a Go duration like 720h, or days like 90d), except meetings under a legal hold
 (confrec hold), and lists what it removed and kept. A frame's age is its key time, as meetings
-shows it: a clock set back while recording does not make a meeting older. Then it compacts the database: writes it
-anew to <db>.compact.tmp without the freed pages, checks it and renames it over the database,
-so a crash leaves either the old file or the new one; with --compress it also compresses the
+shows it: a clock set back while recording does not make a meeting older. Then it compacts the
+database: writes it anew to <db>.compact.tmp without the freed pages, checks it and renames it
+over the database, so a crash leaves either the old file or the new one; with --compress it also compresses the
 frames, as confrec compact --compress does. A running record keeps the database locked: purge
 refuses it (--dry-run works while recording).`,
 		Flags: []cli.Flag{

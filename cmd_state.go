@@ -64,9 +64,8 @@ func runReplayState(c *cli.Context) error {
 // stateInstant reads replay state's --at on the service's clock, the clock
 // of the timeline's time column: an offset counts from the meeting's
 // start on that clock (replay.TimeRange), and may run past the end (the
-// final state);
-// an RFC 3339 time outside the meeting is refused, naming the meeting's
-// range: it is most likely on another clock.
+// final state); an RFC 3339 time outside the meeting is refused, naming
+// the meeting's range: it is most likely on another clock.
 func stateInstant(db *store.DB, m *store.Meeting, v string) (time.Time, error) {
 	first, last, err := replay.TimeRange(db, m.ID)
 	if err != nil {
