@@ -119,9 +119,9 @@ func statusBytes(status []byte, field string) int64 {
 // TestImportHARMemory: importing a 200 MB HAR takes memory bounded by its
 // largest message, not by the file: the import's peak anonymous memory (RssAnon) exceeds that of
 // a HAR of two messages by less than a quarter of the file's size. The
-// race detector keeps memory of its own that grows with the work done
-// (about one and a half bytes a byte imported): under it the file is 40 MB
-// and the allowance twice its size (holding the file took fourteen times).
+// race detector keeps memory of its own that grows with the work done:
+// under it the file is 40 MB and the allowance twice its size, still well
+// below what holding the file takes.
 func TestImportHARMemory(t *testing.T) {
 	t.Parallel()
 	size, allowance := int64(200<<20), func(n int64) int64 { return n / 4 }
