@@ -52,7 +52,11 @@ after closing the connections and making everything received durable).
 
 The host password is read from --password-file or $` + envPassword + `, never from a flag value.
 With --ws-url (a full connect URL with confID and tmpToken) there is no token flow: one connection,
-and a drop ends the recording with an error.`,
+and a drop ends the recording with an error.
+
+While it records, meetings, info, export, replay and backup work on the same --db: it serves them
+consistent snapshots on a unix socket (mode 0600) in a directory only this user can use:
+$XDG_RUNTIME_DIR/confrec/, else $TMPDIR/confrec-UID/, else ~/.cache/confrec/.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: flgConfID, Category: catConnect, Usage: "record the meeting `ID` (repeat for several meetings at once)"},
 			&cli.StringFlag{Name: flgAPIURL, Value: confctl.DefaultAPIURL, EnvVars: []string{"CONFREC_API_URL"}, Category: catConnect,
