@@ -473,7 +473,7 @@ func FetchSnapshot(ctx context.Context, socketPath, dstPath string) (err error) 
 		return fmt.Errorf("%w: not a socket", ErrNoSnapshotServer)
 	}
 	if !ownedByMe(fi) {
-		return errors.New("the socket belongs to another user: refusing it")
+		return errors.New("the socket belongs to another user: refusing it (run the command as the user that runs record)")
 	}
 	d := net.Dialer{Timeout: SnapshotDialTimeout}
 	conn, err := d.DialContext(ctx, "unix", socketPath)
@@ -485,7 +485,7 @@ func FetchSnapshot(ctx context.Context, socketPath, dstPath string) (err error) 
 	}
 	defer conn.Close()
 	if uid, err := peerUID(conn); err == nil && uid != os.Getuid() {
-		return fmt.Errorf("the server runs as uid %d, not as this user (uid %d): refusing it", uid, os.Getuid())
+		return fmt.Errorf("the server runs as uid %d, not as this user (uid %d): refusing it (run the command as the user that runs record)", uid, os.Getuid())
 	} else if err != nil && !errors.Is(err, errNoPeerCred) {
 		return fmt.Errorf("the server's user is unknown: %w", err)
 	}
