@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -30,7 +31,19 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	goleak.VerifyTestMain(m)
+	// The recorders the tests start serve their snapshot sockets in a
+	// directory of this run, removed at its end, not in the user's: a
+	// recorder a test kills leaves its socket behind.
+	runDir, err := os.MkdirTemp("", "confrec-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", runDir)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(runDir)
+		os.Exit(code)
+	}))
 }
 
 // result is what one confrec process did.
