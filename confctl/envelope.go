@@ -107,3 +107,9 @@ func (e Envelope) IsReply() bool {
 func (e Envelope) DataObject() (json.RawMessage, bool) {
 	return objectBytes(e.Data)
 }
+
+// DefaultMaxFrame is the largest message confrec accepts by default, in
+// bytes: far above the notifications the service sends, low enough that a
+// hostile server cannot make a recorder hold gigabytes. Recording and
+// importing use the same bound, so that whatever was recorded imports.
+const DefaultMaxFrame = 32 << 20

@@ -10,8 +10,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/confrec/confrec/confctl"
 	"github.com/confrec/confrec/export"
-	"github.com/confrec/confrec/recorder"
 	"github.com/confrec/confrec/store"
 )
 
@@ -24,7 +24,7 @@ type JSONLOptions struct {
 	Name string
 	// MaxFrame is the largest frame the file may hold, in bytes: a line
 	// longer than export frames writes for such a frame is refused.
-	// Defaults to recorder.DefaultMaxFrame, the largest frame record
+	// Defaults to confctl.DefaultMaxFrame, the largest frame record
 	// accepts by default.
 	MaxFrame int64
 }
@@ -51,7 +51,7 @@ func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOption
 		return res, fmt.Errorf("import jsonl: %w", err)
 	}
 	if o.MaxFrame <= 0 {
-		o.MaxFrame = recorder.DefaultMaxFrame
+		o.MaxFrame = confctl.DefaultMaxFrame
 	}
 	if err := readJSONL(r, o.MaxFrame, func(store.Frame) error { return nil }); err != nil {
 		return res, fmt.Errorf("import jsonl: %w", err)

@@ -14,7 +14,7 @@ import (
 // Defaults for Options.
 const (
 	DefaultHeartbeat      = 60 * time.Second
-	DefaultMaxFrame       = 32 << 20
+	DefaultMaxFrame       = confctl.DefaultMaxFrame
 	DefaultBackoffMin     = 500 * time.Millisecond
 	DefaultBackoffMax     = 30 * time.Second
 	DefaultDestroyedGrace = 10 * time.Second
