@@ -239,23 +239,38 @@ func redactFrom(b []byte, patterns []pattern, first int) []byte {
 	return out
 }
 
-// RedactString returns s with every occurrence of a registered secret
-// replaced by its marker: as it is, in standard base64, after "Basic ", and
-// query-escaped, anywhere in s, also inside a longer word. It suits log
-// lines and error texts; frames go through Redact, which reads their JSON
-// and escapes and counts a short secret only as a whole token.
+// RedactString returns s with every registered secret replaced by its
+// marker, for texts that are not frames (a close reason, an error, a URL):
+// a secret is found anywhere, also inside a longer run of letters and
+// digits, in every form Redact finds (as it is, in base64, after "Basic ",
+// with any of its characters JSON-escaped or URL-escaped). Passcodes are
+// left alone.
 func (r *Redactor) RedactString(s string) string {
 	if r == nil {
 		return s
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for _, p := range r.patterns {
-		if strings.Contains(s, p.str) {
-			return string(redactPatterns([]byte(s), r.patterns))
-		}
+	if len(r.forms) == 0 {
+		return s
 	}
-	return s
+	forms := make([]frameForm, len(r.forms))
+	for i, f := range r.forms {
+		f.anywhere = true
+		forms[i] = f
+	}
+	b := []byte(s)
+	var out []byte
+	last := 0
+	findSecrets(b, forms, &r.first, func(start, end int, m []byte) {
+		out = append(out, redactPatterns(b[last:start], r.patterns)...)
+		out = append(out, m...)
+		last = end
+	})
+	if out == nil {
+		return string(redactPatterns(b, r.patterns))
+	}
+	return string(append(out, redactPatterns(b[last:], r.patterns)...))
 }
 
 // RedactURL returns u with registered secrets replaced, and with the values
