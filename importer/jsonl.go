@@ -37,7 +37,9 @@ const jsonlBatch = 512
 // recreated by number: session n begins at the first frame of session n
 // and ends at its last (a number no frame carries becomes a session
 // without frames, so the numbers match). Exporting the meeting again gives
-// the bytes that were imported. A malformed file stores nothing.
+// the bytes that were imported. A malformed file stores nothing; a line
+// naming a member twice, or in another spelling than export frames writes,
+// is malformed.
 func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOptions) (Result, error) {
 	var o JSONLOptions
 	if opts != nil {
@@ -114,6 +116,9 @@ func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOption
 
 // parseFrameRecord reads one export.FrameRecord line back into a frame.
 func parseFrameRecord(b []byte) (store.Frame, error) {
+	if err := checkMembers(b); err != nil {
+		return store.Frame{}, err
+	}
 	var r export.FrameRecord
 	if err := json.Unmarshal(b, &r); err != nil {
 		return store.Frame{}, fmt.Errorf("%w: %v", ErrFormat, err)

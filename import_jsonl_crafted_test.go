@@ -1,0 +1,46 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestImportJSONLMemberSpelledTwice: a line that names a member twice, or
+// in another spelling than export frames writes (which encoding/json
+// matches regardless of case, taking the last), is refused naming its line
+// and the member; nothing of the file is stored. Otherwise the frame
+// stored would be another than a reader of the file (jq, Python) sees.
+func TestImportJSONLMemberSpelledTwice(t *testing.T) {
+	t.Parallel()
+	src := storeFrames(t, "555000111", []byte("one"), []byte("two"), []byte("six"))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.jsonl")
+	mustRun(t, nil, "--db", src, "export", "frames", "555000111", "-o", file)
+	good := strings.SplitAfter(string(readFile(t, file)), "\n")
+	tests := []struct{ name, old, new, member string }{
+		{"payload twice", `"payload":"two"`, `"payload":"two","payload":"six"`, `"payload"`},
+		{"payload in upper case", `"payload":"two"`, `"payload":"two","PAYLOAD":"six"`, `"PAYLOAD"`},
+		{"dir in another case", `"dir":"in"`, `"dir":"in","Dir":"out"`, `"Dir"`},
+		{"an escaped name", `"payload":"two"`, `"payload":"two","pay\u006coad":"six"`, `"pay\u006coad"`},
+		{"seq twice", `"seq":2`, `"seq":2,"seq":2`, `"seq"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			lines := append([]string(nil), good...)
+			if !strings.Contains(lines[1], tt.old) {
+				t.Fatalf("line 2 lacks %s: %s", tt.old, lines[1])
+			}
+			lines[1] = strings.Replace(lines[1], tt.old, tt.new, 1)
+			bad := writeFile(t, "bad.jsonl", strings.Join(lines, ""))
+			imported := filepath.Join(t.TempDir(), "imported.db")
+			r := run(t, nil, "--db", imported, "import", "jsonl", "--conf-id", "777", bad)
+			if r.code != 1 || !strings.Contains(r.stderr, "line 2") || !strings.Contains(r.stderr, tt.member) ||
+				strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Fatalf("exit %d, stderr %q; want exit 1 and one line naming line 2 and %s", r.code, r.stderr, tt.member)
+			}
+			assertNoMeeting(t, imported, "777")
+		})
+	}
+}

@@ -1,0 +1,67 @@
+package importer
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/internal/jsonscan"
+)
+
+// frameRecordNames are the member names of an export.FrameRecord line.
+var frameRecordNames = func() []string {
+	t := reflect.TypeFor[export.FrameRecord]()
+	var names []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
+	}
+	return names
+}()
+
+// checkMembers refuses a line that names a member of a FrameRecord twice,
+// or in another spelling than export frames writes (another case, or
+// escaped): encoding/json would take the last of them, or match the name
+// without regard to case, so the frame imported would not be the one a
+// reader of the file sees. A line that is not a JSON object is left to
+// json.Unmarshal to refuse.
+func checkMembers(b []byte) error {
+	s := jsonscan.Scanner{B: b}
+	if !s.Expect('{') || s.Next() == '}' {
+		return nil
+	}
+	var seen uint64 // bit i: frameRecordNames[i]
+	for {
+		start := s.I
+		if !s.SkipString() {
+			return nil
+		}
+		raw := b[start:s.I]
+		var key string
+		if json.Unmarshal(raw, &key) != nil {
+			return nil
+		}
+		for i, name := range frameRecordNames {
+			switch {
+			case key == name && string(raw[1:len(raw)-1]) == name:
+				if seen&(1<<i) != 0 {
+					return fmt.Errorf("%w: member %q twice", ErrFormat, name)
+				}
+				seen |= 1 << i
+			case strings.EqualFold(key, name):
+				return fmt.Errorf("%w: member %s: export frames writes it as %q", ErrFormat, raw, name)
+			}
+		}
+		if !s.Expect(':') || !s.Skip(1) {
+			return nil
+		}
+		switch s.Next() {
+		case ',':
+			s.I++
+		default:
+			return nil
+		}
+	}
+}
