@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,4 +45,29 @@ func TestImportJSONLMemberSpelledTwice(t *testing.T) {
 			assertNoMeeting(t, imported, "777")
 		})
 	}
+}
+
+// TestImportJSONLPasscodes: a JSON Lines file holding meeting passcodes in
+// clear (written by another tool, or by a confrec that kept them) imports
+// with them redacted, as record and import har store them, and every other
+// byte as it was.
+func TestImportJSONLPasscodes(t *testing.T) {
+	t.Parallel()
+	basic := `{"action":"ConfBasicInfoNotify","version":1742263200240,"createTime":1742263200240,"msgID":"m1","msgMode":0,` +
+		`"confID":"555000111","title":"Stand-up","pwds":[{"role":"chair","pwd":"804122"},{"role":"general","pwd":"317560"}]}`
+	src := storeFrames(t, "555000111", []byte(basic), []byte(`{"action":"ParticipantsNotify","data":[]}`))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.jsonl")
+	mustRun(t, nil, "--db", src, "export", "frames", "555000111", "-o", file)
+	if !bytes.Contains(readFile(t, file), []byte("804122")) {
+		t.Fatal("the file to import holds no passcode")
+	}
+	imported := filepath.Join(dir, "imported.db")
+	mustRun(t, nil, "--db", imported, "import", "jsonl", "--conf-id", "777", file)
+	samePayloads(t, exported(t, imported, "777"), [][]byte{withoutPasscodes([]byte(basic)), []byte(`{"action":"ParticipantsNotify","data":[]}`)})
+	raw, err := os.ReadFile(imported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNotShown(t, map[string][]byte{"the database file": raw}, "804122", "317560")
 }

@@ -37,7 +37,8 @@ const jsonlBatch = 512
 // recreated by number: session n begins at the first frame of session n
 // and ends at its last (a number no frame carries becomes a session
 // without frames, so the numbers match). Exporting the meeting again gives
-// the bytes that were imported. A malformed file stores nothing; a line
+// the bytes that were imported, but for meeting passcodes, which are
+// redacted as record redacts them. A malformed file stores nothing; a line
 // naming a member twice, or in another spelling than export frames writes,
 // is malformed.
 func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOptions) (Result, error) {
@@ -161,6 +162,9 @@ func parseFrameRecord(b []byte) (store.Frame, error) {
 	if len(f.Payload) != r.Size {
 		return f, fmt.Errorf("%w: payload of %d bytes, size says %d", ErrFormat, len(f.Payload), r.Size)
 	}
+	// Meeting passcodes are stored by no import (a file written by
+	// another tool may hold them); a nil Redactor replaces them only.
+	f.Payload = (*confctl.Redactor)(nil).Redact(f.Payload)
 	return f, nil
 }
 
