@@ -197,6 +197,12 @@ func meetingIDs(db *store.DB) (map[string]bool, error) {
 func undoImport(db *store.DB, before map[string]bool, err error) error {
 	// The command's context is done: the deletes need their own.
 	ctx := context.Background()
+	// A write the interrupt cut short may still be queued (its caller
+	// stopped waiting, the store did not): let it land first, so that
+	// the meeting it creates is listed and removed.
+	if ferr := db.Flush(ctx); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("remove the meetings the import began: %w", ferr))
+	}
 	ms, merr := db.Meetings()
 	if merr != nil {
 		return errors.Join(err, fmt.Errorf("remove the meetings the import began: %w", merr))
