@@ -33,7 +33,7 @@ func appendCSVRecord(b []byte, cells []string) []byte {
 }
 
 // appendCSVCell appends s as one CSV cell. A cell whose value starts with
-// = + - @ TAB or CR is prefixed with ' unless it is a plain decimal number
+// = + - @ TAB, CR or NUL is prefixed with ' unless it is a plain decimal number
 // (isPlainNumber), and so is one that starts with ' itself: a reader gets
 // the exact value back by removing one leading ' from any cell that has
 // one.
@@ -82,13 +82,13 @@ func csvNeedsQuotes(s string) bool {
 
 // csvNeedsPrefix says whether the cell of s starts with ': s starts with '
 // or with a character that makes a spreadsheet read a formula (OWASP's
-// list: = + - @ TAB CR) and is not a plain number.
+// list: = + - @ TAB CR, and NUL, which ASVS adds) and is not a plain number.
 func csvNeedsPrefix(s string) bool {
 	if s == "" {
 		return false
 	}
 	switch s[0] {
-	case '\'', '=', '@', '\t', '\r':
+	case '\'', '=', '@', '\t', '\r', 0:
 		return true
 	case '+', '-':
 		return !isPlainNumber(s)

@@ -25,7 +25,7 @@
 // does not parse is still exported, with those fields empty.
 //
 // A CSV cell keeps its text byte for byte, but one that a spreadsheet would
-// run as a formula (it starts with = + - @ TAB or CR and is not a plain
+// run as a formula (it starts with = + - @ TAB, CR or NUL and is not a plain
 // number), or that starts with ', is written with a ' in front: remove one
 // leading ' from a cell to get its value.
 //
