@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -226,8 +227,7 @@ func printFrame(w io.Writer, f *store.Frame, events []replay.Event) error {
 	} else if e, err := confctl.DecodeEnvelope(f.Payload); err == nil && e.Sequence != "" {
 		what += " " + e.Sequence
 	}
-	_, err := fmt.Fprintf(w, "%s  %-3s  %s (%d bytes)\n", clock(f.Time), f.Dir, what, len(f.Payload))
-	return err
+	return printLine(w, fmt.Sprintf("%s  %-3s  %s (%d bytes)", clock(f.Time), f.Dir, what, len(f.Payload)))
 }
 
 func printEvent(w io.Writer, ev *replay.Event) error {
@@ -245,8 +245,20 @@ func printEvent(w io.Writer, ev *replay.Event) error {
 	if ev.Detail != "" {
 		fmt.Fprintf(&b, "  %s", ev.Detail)
 	}
-	b.WriteByte('\n')
-	_, err := io.WriteString(w, b.String())
+	return printLine(w, b.String())
+}
+
+// printLine writes one line of replay print. The text comes from the
+// server (IDs, names, reasons, actions): its control characters are
+// written as spaces, so that no escape sequence reaches the terminal and
+// no line break fakes a line.
+func printLine(w io.Writer, line string) error {
+	_, err := io.WriteString(w, strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, line)+"\n")
 	return err
 }
 
