@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 )
@@ -23,8 +24,14 @@ func main() {
 	err := app.RunContext(ctx, normalizeArgs(app, os.Args))
 	stop()
 	if err != nil {
-		// One line, also for joined errors (several meetings failing).
-		fmt.Fprintln(os.Stderr, "confrec:", strings.ReplaceAll(err.Error(), "\n", "; "))
+		// One line, also for joined errors (several meetings failing),
+		// and no other control character: the text may quote a server.
+		fmt.Fprintln(os.Stderr, "confrec:", strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
 	os.Exit(exitCode(err))
 }
