@@ -319,9 +319,13 @@ func FuzzRedactStructural(f *testing.F) {
 			text = append(text[:at:at], append([]byte(g.embed(true)), text[at:]...)...)
 		}
 		out := r.Redact(text)
+		str := r.RedactString(string(text)) // a close reason, an error
 		for _, e := range g.escaped {
 			if bytes.Contains(out, []byte(e)) {
 				t.Fatalf("secrets %q: %q survives in\n%q\nfrom %q", g.secrets, e, out, text)
+			}
+			if strings.Contains(str, e) {
+				t.Fatalf("secrets %q: %q survives RedactString in\n%q\nfrom %q", g.secrets, e, str, text)
 			}
 		}
 
