@@ -584,6 +584,11 @@ func cmpMin(a, b time.Time) time.Time {
 	return a
 }
 
+// minCookieSecret is the shortest cookie value taken for a credential: a
+// session ID is long and random, a setting ("lang=en", "theme=dark") is
+// short, and redacting it would change ordinary text in the frames.
+const minCookieSecret = 16
+
 // tokenHeaders are request headers whose values are credentials.
 var tokenHeaders = []string{"authorization", "x-password", "x-conference-authorization", "x-access-token", "x-auth-token", "cookie"}
 
@@ -616,8 +621,22 @@ func (s *harSecrets) entry(e *export.HAREntry) {
 		}
 	}
 	for _, hd := range e.Request.Headers {
-		if slices.Contains(tokenHeaders, strings.ToLower(hd.Name)) {
-			s.add(hd.Value)
+		name := strings.ToLower(hd.Name)
+		if !slices.Contains(tokenHeaders, name) {
+			continue
+		}
+		s.add(hd.Value)
+		if scheme, tok, ok := strings.Cut(strings.TrimSpace(hd.Value), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			s.add(strings.TrimSpace(tok))
+		}
+		if name == "cookie" {
+			// Each cookie's value, when it is long enough to be a
+			// credential rather than a setting ("lang=en").
+			for c := range strings.SplitSeq(hd.Value, ";") {
+				if _, v, ok := strings.Cut(c, "="); ok && len(strings.TrimSpace(v)) >= minCookieSecret {
+					s.add(strings.TrimSpace(v))
+				}
+			}
 		}
 	}
 	if t := e.Response.Content.Text; t != "" && strings.Contains(strings.ToLower(t), "token") {
