@@ -47,6 +47,20 @@ func TestImportJSONLMemberSpelledTwice(t *testing.T) {
 	}
 }
 
+// TestImportJSONLSpacedMembers: white space around members and values, as
+// other tools write JSON (Python's json.dumps: ", " and ": "), is no other
+// spelling: such a file imports as the compact one does.
+func TestImportJSONLSpacedMembers(t *testing.T) {
+	t.Parallel()
+	src := storeFrames(t, "555000111", []byte("one"), []byte("two"))
+	file := filepath.Join(t.TempDir(), "f.jsonl")
+	mustRun(t, nil, "--db", src, "export", "frames", "555000111", "-o", file)
+	spaced := strings.NewReplacer(`,"`, ` ,  "`, `":`, `" :  `, `{"`, "{ \t\"").Replace(string(readFile(t, file)))
+	imported := filepath.Join(t.TempDir(), "imported.db")
+	mustRun(t, nil, "--db", imported, "import", "jsonl", "--conf-id", "777", writeFile(t, "spaced.jsonl", spaced))
+	samePayloads(t, exported(t, imported, "777"), [][]byte{[]byte("one"), []byte("two")})
+}
+
 // TestImportJSONLPasscodes: a JSON Lines file holding meeting passcodes in
 // clear (written by another tool, or by a confrec that kept them) imports
 // with them redacted, as record and import har store them, and every other

@@ -34,6 +34,7 @@ func checkMembers(b []byte) error {
 	}
 	var seen uint64 // bit i: frameRecordNames[i]
 	for {
+		s.WS()
 		start := s.I
 		if !s.SkipString() {
 			return nil
