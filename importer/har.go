@@ -51,6 +51,7 @@ type harSession struct {
 type harMessages struct {
 	off        int64
 	frames     int
+	seen       int // messages read, frames or not
 	sorted     bool
 	last       time.Time // of the last frame in the file's order
 	minT, maxT time.Time
@@ -210,8 +211,16 @@ func (sc *harScan) messages(dec *json.Decoder) (*harMessages, error) {
 	off, null, err := elements(dec, "_webSocketMessages", func() error {
 		// The data of a message is unquoted only where it may hold a
 		// secret: a text message sent.
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if err := checkMembers(raw, harMessageNames); err != nil {
+			return fmt.Errorf("message %d: %w", ms.seen, err)
+		}
+		ms.seen++
 		var m harMessageHead
-		if err := dec.Decode(&m); err != nil {
+		if err := json.Unmarshal(raw, &m); err != nil {
 			return err
 		}
 		if m.Type == export.HARSend && m.Opcode == int(store.Text) {
@@ -241,6 +250,9 @@ func (sc *harScan) messages(dec *json.Decoder) (*harMessages, error) {
 	ms.off = off
 	return ms, nil
 }
+
+// harMessageNames are the members of a HAR message that import reads.
+var harMessageNames = []string{"type", "time", "opcode", "data"}
 
 // harMessageHead is an export.HARWSMessage with its data left as JSON.
 type harMessageHead struct {

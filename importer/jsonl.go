@@ -117,8 +117,8 @@ func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOption
 
 // parseFrameRecord reads one export.FrameRecord line back into a frame.
 func parseFrameRecord(b []byte) (store.Frame, error) {
-	if err := checkMembers(b); err != nil {
-		return store.Frame{}, err
+	if err := checkMembers(b, frameRecordNames); err != nil {
+		return store.Frame{}, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	var r export.FrameRecord
 	if err := json.Unmarshal(b, &r); err != nil {

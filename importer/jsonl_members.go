@@ -21,18 +21,18 @@ var frameRecordNames = func() []string {
 	return names
 }()
 
-// checkMembers refuses a line that names a member of a FrameRecord twice,
-// or in another spelling than export frames writes (another case, or
+// checkMembers refuses an object (a line of JSON Lines, a HAR message)
+// that names one of names twice, or in another spelling (another case, or
 // escaped): encoding/json would take the last of them, or match the name
 // without regard to case, so the frame imported would not be the one a
-// reader of the file sees. A line that is not a JSON object is left to
-// json.Unmarshal to refuse.
-func checkMembers(b []byte) error {
+// reader of the file sees. A text that is not a JSON object is left to
+// json.Unmarshal to refuse. names has at most 64 entries.
+func checkMembers(b []byte, names []string) error {
 	s := jsonscan.Scanner{B: b}
 	if !s.Expect('{') || s.Next() == '}' {
 		return nil
 	}
-	var seen uint64 // bit i: frameRecordNames[i]
+	var seen uint64 // bit i: names[i]
 	for {
 		s.WS()
 		start := s.I
@@ -44,15 +44,15 @@ func checkMembers(b []byte) error {
 		if json.Unmarshal(raw, &key) != nil {
 			return nil
 		}
-		for i, name := range frameRecordNames {
+		for i, name := range names {
 			switch {
 			case key == name && string(raw[1:len(raw)-1]) == name:
 				if seen&(1<<i) != 0 {
-					return fmt.Errorf("%w: member %q twice", ErrFormat, name)
+					return fmt.Errorf("member %q twice", name)
 				}
 				seen |= 1 << i
 			case strings.EqualFold(key, name):
-				return fmt.Errorf("%w: member %s: export frames writes it as %q", ErrFormat, raw, name)
+				return fmt.Errorf("member %s: the file format spells it %q", raw, name)
 			}
 		}
 		if !s.Expect(':') || !s.Skip(1) {
