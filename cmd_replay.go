@@ -91,6 +91,7 @@ func runReplayServe(c *cli.Context) error {
 	if err := checkListenPassword(opts.Addr, opts.Password != "", c.Bool(flgNoPass)); err != nil {
 		return err
 	}
+	opts.Addr = pinLocalhost(opts.Addr)
 	if !loopbackOnly(opts.Addr) && c.Bool(flgNoPass) {
 		logger.Warn("serving without a password on an address other hosts may reach", "listen", opts.Addr)
 	}
@@ -166,6 +167,18 @@ func checkListenPassword(addr string, hasPassword, noPassword bool) error {
 	}
 	return usagef("--%s %s is not a loopback address, so other hosts may connect, and no password is set: set one with --%s FILE (or $CONFREC_REPLAY_PASSWORD, or --%s PW), or pass --%s to serve anyone",
 		flgListen, addr, flgPasswordFile, flgPassword, flgNoPass)
+}
+
+// pinLocalhost returns addr with the host name localhost (any case, with
+// or without a final dot) replaced by 127.0.0.1: loopbackOnly trusts that
+// name without looking it up, so the listener must not look it up either
+// (a resolver may answer another address, and "localhost." asks DNS).
+func pinLocalhost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return addr
+	}
+	return net.JoinHostPort("127.0.0.1", port)
 }
 
 // loopbackOnly says whether net.Listen("tcp", addr) listens on loopback

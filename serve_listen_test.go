@@ -81,6 +81,19 @@ func TestServeListenNeedsPassword(t *testing.T) {
 		})
 	}
 
+	// localhost is loopback by its name, so it is never looked up: a
+	// resolver could answer a LAN address for it, and "localhost." goes
+	// to DNS. It binds 127.0.0.1.
+	for _, name := range []string{"localhost", "LocalHost.", "localhost."} {
+		t.Run("pinned/"+name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServe(t, nil, "--scenario", testdata("scenario-short.jsonl"), "--listen", name+":0")
+			if u, err := url.Parse(srv.URL); err != nil || u.Hostname() != "127.0.0.1" {
+				t.Errorf("--listen %s:0 serves on %s, want 127.0.0.1", name, srv.URL)
+			}
+		})
+	}
+
 	t.Run("--no-password with a password", func(t *testing.T) {
 		t.Parallel()
 		r := run(t, nil, "replay", "serve", "--scenario", testdata("scenario-short.jsonl"), "--no-password", "--password-file", pwFile)
