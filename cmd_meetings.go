@@ -7,10 +7,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -281,16 +279,11 @@ func fmtTime(t time.Time) string {
 }
 
 // orDash prepares text from the service or the user for a table cell: "-"
-// for nothing, control characters (a tab or newline in a title would break
-// the table) as spaces. JSON output keeps the text exact.
+// for nothing, else printable (a tab or newline in a title would break the
+// table). JSON output keeps the text exact.
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
+	return printable(s)
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/urfave/cli/v2"
 
@@ -249,16 +248,10 @@ func printEvent(w io.Writer, ev *replay.Event) error {
 }
 
 // printLine writes one line of replay print. The text comes from the
-// server (IDs, names, reasons, actions): its control characters are
-// written as spaces, so that no escape sequence reaches the terminal and
-// no line break fakes a line.
+// server (IDs, names, reasons, actions): it is written printable, so that
+// no escape sequence reaches the terminal and no line break fakes a line.
 func printLine(w io.Writer, line string) error {
-	_, err := io.WriteString(w, strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, line)+"\n")
+	_, err := io.WriteString(w, printable(line)+"\n")
 	return err
 }
 

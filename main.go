@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"unicode"
 
 	"github.com/urfave/cli/v2"
 )
@@ -26,12 +25,7 @@ func main() {
 	if err != nil {
 		// One line, also for joined errors (several meetings failing),
 		// and no other control character: the text may quote a server.
-		fmt.Fprintln(os.Stderr, "confrec:", strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
-				return ' '
-			}
-			return r
-		}, strings.ReplaceAll(err.Error(), "\n", "; ")))
+		fmt.Fprintln(os.Stderr, "confrec:", printable(strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
 	os.Exit(exitCode(err))
 }
