@@ -14,8 +14,16 @@ import (
 )
 
 // storeFrames writes one meeting of one session holding payloads as text
-// frames into a new database and returns its path.
+// frames, a second apart, into a new database and returns its path.
 func storeFrames(t *testing.T, id string, payloads ...[]byte) string {
+	t.Helper()
+	return oneSessionDB(t, id, time.Second, payloads)
+}
+
+// oneSessionDB writes, through the store, a new database holding meeting
+// id: one session whose frames are payloads as text frames received step
+// apart, ended with the last of them. It returns the database's path.
+func oneSessionDB(t *testing.T, id string, step time.Duration, payloads [][]byte) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "src.db")
 	db, err := store.Open(path, &store.Options{NoSync: true})
@@ -28,13 +36,20 @@ func storeFrames(t *testing.T, id string, payloads ...[]byte) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const chunk = 4096
+	frames := make([]store.Frame, 0, min(chunk, len(payloads)))
+	last := t0
 	for i, p := range payloads {
-		f := store.Frame{Time: t0.Add(time.Duration(i+1) * time.Second), Session: sid, Dir: store.In, Op: store.Text, Payload: p}
-		if err := db.Append(ctx, id, f); err != nil {
-			t.Fatal(err)
+		last = t0.Add(time.Duration(i+1) * step)
+		frames = append(frames, store.Frame{Time: last, Session: sid, Dir: store.In, Op: store.Text, Payload: p})
+		if len(frames) == chunk || i == len(payloads)-1 {
+			if err := db.Append(ctx, id, frames...); err != nil {
+				t.Fatal(err)
+			}
+			frames = frames[:0]
 		}
 	}
-	if err := db.EndSession(ctx, id, sid, t0.Add(time.Hour), store.SessionEnd{Reason: "test"}); err != nil {
+	if err := db.EndSession(ctx, id, sid, last, store.SessionEnd{Reason: "meeting-ended"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {

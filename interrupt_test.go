@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/confrec/confrec/store"
 )
 
 // longMeeting is the meeting of longMeetingDB.
@@ -24,37 +22,11 @@ const longMeeting = "424242424"
 // at work when it is interrupted.
 func longMeetingDB(t *testing.T, n int) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "long.db")
-	db, err := store.Open(path, &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
+	payloads := make([][]byte, n)
+	for i := range payloads {
+		payloads[i] = fmt.Appendf(nil, `{"action":"SpeakerChangeNotify","msgID":"%08x","data":[{"pid":"%03d","speakingVolume":%d}]}`, i*2654435761, i%97, i%100)
 	}
-	start := time.Date(2025, 3, 18, 9, 0, 0, 0, time.UTC)
-	sid, err := db.BeginSession(t.Context(), longMeeting, store.Session{Start: start})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const chunk = 4096
-	frames := make([]store.Frame, 0, chunk)
-	var last time.Time
-	for i := range n {
-		last = start.Add(time.Duration(i) * time.Millisecond)
-		frames = append(frames, store.Frame{Time: last, Dir: store.In, Op: store.Text, Session: sid,
-			Payload: fmt.Appendf(nil, `{"action":"SpeakerChangeNotify","msgID":"%08x","data":[{"pid":"%03d","speakingVolume":%d}]}`, i*2654435761, i%97, i%100)})
-		if len(frames) == chunk || i == n-1 {
-			if err := db.Append(t.Context(), longMeeting, frames...); err != nil {
-				t.Fatal(err)
-			}
-			frames = frames[:0]
-		}
-	}
-	if err := db.EndSession(t.Context(), longMeeting, sid, last, store.SessionEnd{Reason: "meeting-ended"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return oneSessionDB(t, longMeeting, time.Millisecond, payloads)
 }
 
 // copyFile copies src into dir and returns the copy's path.
