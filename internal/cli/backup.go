@@ -82,7 +82,7 @@ func copyDatabase(c *cli.Context, path, dst string) (via string, err error) {
 		db, err = store.Open(path, &store.Options{ReadOnly: true, Context: c.Context})
 	}
 	if errors.Is(err, store.ErrNoDatabase) || errors.Is(err, store.ErrNotConfrec) {
-		return "", fmt.Errorf("%w (set --db or CONFREC_DB to the database record wrote)", err)
+		return "", fmt.Errorf("%w (%s)", err, nameTheDB)
 	} else if err != nil {
 		return "", err
 	}

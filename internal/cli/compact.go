@@ -52,7 +52,7 @@ func runCompact(c *cli.Context) error {
 	}
 	path := c.String(flgDB)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("open store %s: %w (set --db or CONFREC_DB to the database record wrote)", path, store.ErrNoDatabase)
+		return noDatabase(path)
 	}
 	rep := compactReport{Path: path, Compressed: c.Bool(flgCompress)}
 	// A recorder holds the lock for hours: do not wait for it.

@@ -12,12 +12,20 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// nameTheDB is the hint for an error that means --db names the wrong file.
+const nameTheDB = "set --db or CONFREC_DB to the database record wrote"
+
+// noDatabase is the error for a --db path where no file is.
+func noDatabase(path string) error {
+	return fmt.Errorf("open store %s: %w (%s)", path, store.ErrNoDatabase, nameTheDB)
+}
+
 // openExisting opens the existing database of --db for writing, waiting the
 // usual lock timeout for a short-lived writer. It never creates a database.
 func openExisting(c *cli.Context) (*store.DB, error) {
 	path := c.String(flgDB)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("open store %s: %w (set --db or CONFREC_DB to the database record wrote)", path, store.ErrNoDatabase)
+		return nil, noDatabase(path)
 	}
 	return store.Open(path, nil)
 }
@@ -55,7 +63,7 @@ func openRead(c *cli.Context) (*store.DB, error) {
 	case errors.Is(err, store.ErrNoDatabase), errors.Is(err, store.ErrNotConfrec):
 		// The wrong file: say how to name the right one. Other errors
 		// (a damaged database) already say what to do.
-		return nil, fmt.Errorf("%w (set --db or CONFREC_DB to the database record wrote)", err)
+		return nil, fmt.Errorf("%w (%s)", err, nameTheDB)
 	case err != nil:
 		return nil, err
 	}

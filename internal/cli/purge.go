@@ -165,7 +165,7 @@ func purge(c *cli.Context, rep *purgeReport, s *seams) error {
 	path := c.String(flgDB)
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("open store %s: %w (set --db or CONFREC_DB to the database record wrote)", path, store.ErrNoDatabase)
+		return noDatabase(path)
 	}
 	var before int64 // the file's size before purge changed it
 	if err == nil {
