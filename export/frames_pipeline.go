@@ -13,8 +13,8 @@ import (
 // Frames encodes in a pipeline: the calling goroutine reads the cursor into
 // batches, one worker per CPU encodes batches into bytes, and one writer
 // writes them in the order they were read. Encoding (the envelope peek and
-// the JSON escaping) is most of an export's work, so a second core almost
-// halves its time. At most inFlight batches exist at once: memory stays
+// the JSON escaping) is most of an export's work, so it is what is spread
+// over the cores. At most inFlight batches exist at once: memory stays
 // bounded whatever the size of the meeting.
 const (
 	batchFrames = 256       // frames per batch at most

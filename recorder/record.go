@@ -109,7 +109,8 @@ func Record(ctx context.Context, db *store.DB, opts Options) (Result, error) {
 // (it halves a stack at a garbage collection only while less than a quarter
 // of it is used). Their rarely used parts (setting up, logging, classifying
 // an ending) are in functions of their own that are never inlined, so that
-// an idle meeting's stack stays at 8 KiB rather than 16 KiB.
+// they do not grow those frames and an idle meeting's stack stays one size
+// smaller.
 
 // newRecorder checks the options and sets up the redactor and, in the token
 // flow, the token keeper.

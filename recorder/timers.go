@@ -16,7 +16,7 @@ import (
 // No goroutine waits on them: each is a callback (time.AfterFunc,
 // context.AfterFunc) that the runtime runs in a goroutine of its own when
 // it is due, so an idle meeting costs one goroutine, its read loop (a
-// goroutine waiting on the timers cost 4 KiB of stack a meeting). The
+// goroutine waiting on the timers would need a stack of its own). The
 // callbacks never overlap (mu), as if one goroutine ran them, and none runs
 // once one has closed the connection or the session has stopped them. wg
 // counts the callbacks armed: Add when a callback is scheduled, Done when

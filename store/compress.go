@@ -22,10 +22,8 @@ const maxRawBlock = 64 << 20
 // pooledBlock bounds the decompression buffers kept for reuse.
 const pooledBlock = 1 << 20
 
-// zstdLevel is the encoder level of Compact. On case 7's data (blocks of
-// 128 KiB) the levels differ by less than 1% in size (fastest 0.231×
-// payload, default 0.233×, better 0.233×); default is zstd's own default
-// (about level 3) and compresses at several hundred MB/s.
+// zstdLevel is the encoder level of Compact: zstd's own default (about
+// level 3). On recorded frames the levels hardly differ in size.
 var zstdLevel = zstd.SpeedDefault
 
 // decoder is the package's zstd decoder, made on first use. Its DecodeAll is

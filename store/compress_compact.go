@@ -11,11 +11,9 @@ import (
 // DefaultCompressBlock is CompactOptions.CompressBlock's default: the bytes
 // of frames (entries, before compression) in one compressed block, about
 // 400 frames of 300 bytes. Larger blocks compress better and cost fewer
-// pages; a time seek decompresses the whole block holding its time (about
-// 0.1 ms for 128 KiB). Case 7 (1,000 meetings of 1,000 frames of 300 B)
-// measured file/payload 0.26 with 64 KiB, 0.23 with 128 KiB, 0.22 with
-// 256 KiB and 0.21 with 1 MiB, reading at 2.2 to 2.4M frames/s up to
-// 256 KiB (-store.zblock of BenchmarkCase7_Storage).
+// pages, but a time seek decompresses the whole block holding its time.
+// The README's Performance section has the sizes and read rates of other
+// block sizes.
 const DefaultCompressBlock = 128 << 10
 
 // writeCompressed copies src into dst like bolt.Compact, except that each

@@ -148,15 +148,14 @@ const manyMeetings = 100
 const manyMeetingsGCPercent = 25
 
 // gcPercent returns the GOGC to set for recording n meetings, and false to
-// keep Go's (the user's $GOGC, given as env, always wins). An idle meeting
-// holds about 35 KiB of heap (its connection's buffers, its timers, its
-// tokens and redactor, the store's metadata), and with Go's default, 100,
-// the heap grows to twice what is live between collections: at 1,000
-// meetings that alone is 35 MiB. With many meetings memory is what runs out
-// first, and at rest little is allocated (heartbeats and their echoes), so
-// collecting when the heap has grown by a quarter costs little: measured
-// with 1,000 idle meetings and heartbeats every 5 s, under 1% of a core.
-// Under a flood of frames the collector works about four times as often.
+// keep Go's (the user's $GOGC, given as env, always wins). Each idle
+// meeting holds some heap (its connection's buffers, its timers, its tokens
+// and redactor, the store's metadata), and with Go's default, 100, the heap
+// grows to twice what is live between collections. With many meetings
+// memory is what runs out first, and at rest little is allocated
+// (heartbeats and their echoes), so collecting when the heap has grown by a
+// quarter costs little CPU; under a flood of frames the collector runs more
+// often. The README's Performance section (case 4) has the figures.
 func gcPercent(n int, env string) (int, bool) {
 	if n < manyMeetings || env != "" {
 		return 0, false
