@@ -63,7 +63,8 @@ type rawEnvelope struct {
 // of duplicate members wins, as with encoding/json.
 //
 // It returns an error wrapping ErrNotJSONObject only when b is not a JSON
-// object at all. It never panics.
+// object at all (including JSON nested deeper than encoding/json's limit
+// of 10000 levels). It never panics.
 func DecodeEnvelope(b []byte) (Envelope, error) {
 	trimmed := bytes.TrimLeft(b, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {

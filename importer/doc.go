@@ -21,10 +21,10 @@
 // and the confToken in the Subscribe it sent (and the tokens of the REST
 // calls, if they were captured too). HAR collects them all first, in a
 // pass over the file of its own, and passes every URL and payload through
-// a confctl.Redactor, so none reaches the store. Both passes stream:
-// memory follows the largest message, not the file. A secret the HAR does not show as one (say, a token the server
-// echoes in a notification without the client having sent it) cannot be
-// recognised.
+// a confctl.Redactor, so none reaches the store. Both passes stream: memory
+// follows the largest message, not the file. A secret the HAR does not show
+// as one (say, a token the server echoes in a notification without the
+// client having sent it) cannot be recognised.
 //
 // DevTools records neither close frames nor pings, and keeps times to the
 // microsecond: an imported HAR session ends without a close frame, and its

@@ -11,7 +11,10 @@ const LabelRedactedFrames = "redacted_frames"
 
 // redact returns b with every secret the recorder knows (the host password,
 // the control tokens and the WebSocket tokens) replaced by a
-// confctl.Redactor marker, and whether anything was replaced. When nothing
+// confctl.Redactor marker, and whether anything was replaced. The meeting
+// passcodes a frame lists go too, whatever password the recorder used: a
+// cloud meeting room keeps them for every meeting held in it. Keeping
+// secrets out of the store wins over keeping the raw bytes. When nothing
 // matches, the common case, it returns b itself and allocates nothing.
 func (r *recorder) redact(b []byte) ([]byte, bool) {
 	out := r.red.Redact(b)

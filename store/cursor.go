@@ -27,9 +27,11 @@ const cursorChunk = 256
 //	for c.Next() { f := c.Frame() ... }
 //	if err := c.Err(); err != nil { ... }
 //
-// It reads in short read transactions of a few hundred frames, so a frame
-// committed while the cursor runs may be returned if it comes after the
-// cursor's position. A Cursor is not safe for concurrent use.
+// It reads in short read transactions of a few hundred frames, so a long
+// export does not block the writer, and a frame committed while the cursor
+// runs may be returned if it comes after the cursor's position. The frames
+// it returns are copies: they stay valid after Next and after Close. A
+// Cursor is not safe for concurrent use.
 type Cursor struct {
 	db      *DB
 	meeting string

@@ -110,7 +110,14 @@ type DB struct {
 }
 
 // Open opens or creates the database at path (mode 0600) and, unless
-// Options.ReadOnly is set, starts its writer (two goroutines).
+// Options.ReadOnly is set, starts its writer: two goroutines, one preparing
+// a batch (seqs, hash chain, blocks) while the other commits the one before,
+// so batches commit in order.
+//
+// A writable DB maps 1 GiB of address space for its file (not memory: only
+// the pages read count in RSS), so that bbolt need not remap it while it
+// grows; a process limited with ulimit -v below that cannot open one. The
+// file still grows in steps of its own size, up to 16 MiB at a time.
 func Open(path string, opts *Options) (*DB, error) {
 	o := opts.withDefaults()
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {

@@ -54,7 +54,10 @@ type Frame struct {
 	// Seq numbers the meeting's frames from 1 in the order they were queued.
 	// It is assigned by the store; the value given to Enqueue or Append is ignored.
 	Seq uint64
-	// Time is when the frame was received or sent, with nanoseconds.
+	// Time is when the frame was received or sent, with nanoseconds: the
+	// wall clock's reading. The frame's key time is held at the last key
+	// time when the clock steps back, so keys sort by receive time and never
+	// collide (see Meeting.KeySpan).
 	Time time.Time
 	// Session is the number returned by BeginSession for the connection
 	// that carried the frame (0 when there was none).
@@ -89,7 +92,7 @@ func (f Frame) CloseStatus() (code uint16, reason string, ok bool) {
 // receive time and never collide. The first byte of a value is its record
 // type, which decides how the rest is read; every type stays readable.
 //
-// Record layout (type 1, one frame per key, written before blocks existed),
+// Record layout (type 1, one frame per key; read, no longer written),
 // after the key (key time, seq of the frame):
 //
 //	[0]      record type (recFrameV1)
