@@ -17,7 +17,7 @@ import (
 
 	"github.com/confrec/confrec/confctl"
 	"github.com/confrec/confrec/recorder"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 	"github.com/confrec/confrec/store"
 )
 
@@ -68,21 +68,21 @@ func samplePayloads(b *testing.B, replies bool) [][]byte {
 
 // benchScript is a meeting of n notifications cycling through the sample
 // frames, then a close 1000.
-func benchScript(b *testing.B, n int) *replay.Script {
+func benchScript(b *testing.B, n int) *standin.Script {
 	b.Helper()
 	payloads := samplePayloads(b, true)
-	s := &replay.Script{ConfID: benchConfID, Steps: make([]replay.Step, 0, n+1)}
+	s := &standin.Script{ConfID: benchConfID, Steps: make([]standin.Step, 0, n+1)}
 	for i := range n {
-		s.Steps = append(s.Steps, replay.Step{Kind: replay.StepText, Payload: payloads[i%len(payloads)]})
+		s.Steps = append(s.Steps, standin.Step{Kind: standin.StepText, Payload: payloads[i%len(payloads)]})
 	}
-	s.Steps = append(s.Steps, replay.Step{Kind: replay.StepClose, CloseCode: 1000, CloseReason: "meeting ended"})
+	s.Steps = append(s.Steps, standin.Step{Kind: standin.StepClose, CloseCode: 1000, CloseReason: "meeting ended"})
 	return s
 }
 
 // benchMeeting records a meeting of n notifications, cycling through the
 // sample frames without replies, then the server's close 1000, into a store
 // under dir, and loads it as a Script: case 8 plays a recorded meeting.
-func benchMeeting(b *testing.B, dir string, n int) *replay.Script {
+func benchMeeting(b *testing.B, dir string, n int) *standin.Script {
 	b.Helper()
 	payloads := samplePayloads(b, false)
 	db, err := store.Open(filepath.Join(dir, "meeting.db"), &store.Options{NoSync: true})
@@ -99,7 +99,7 @@ func benchMeeting(b *testing.B, dir string, n int) *replay.Script {
 	if err := db.Append(context.Background(), benchConfID, frames...); err != nil {
 		b.Fatal(err)
 	}
-	s, err := replay.LoadMeeting(db, benchConfID)
+	s, err := standin.LoadMeeting(db, benchConfID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func benchMeeting(b *testing.B, dir string, n int) *replay.Script {
 // flow, Subscribe) and reads every message with coder/websocket,
 // discarding it, until the server closes. It returns how many messages it
 // read. hc nil means http.DefaultClient.
-func bareRead(ctx context.Context, hc *http.Client, srv *replay.Server, confID string) (int, error) {
+func bareRead(ctx context.Context, hc *http.Client, srv *standin.Server, confID string) (int, error) {
 	c := &confctl.Client{BaseURL: srv.URL, HTTPClient: hc}
 	tok, err := c.ConfToken(ctx, confID, testPassword, "")
 	if err != nil {
@@ -160,8 +160,8 @@ func BenchmarkCase3_EndToEnd(b *testing.B) {
 		n = 5_000
 	}
 	script := benchScript(b, n)
-	newServer := func(b *testing.B) *replay.Server {
-		srv, err := replay.NewServer([]*replay.Script{script}, &replay.ServerOptions{Password: testPassword})
+	newServer := func(b *testing.B) *standin.Server {
+		srv, err := standin.NewServer([]*standin.Script{script}, &standin.ServerOptions{Password: testPassword})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -239,8 +239,8 @@ func BenchmarkCase8_ReplayFanout(b *testing.B) {
 	script := benchMeeting(b, b.TempDir(), n)
 	// run plays script to k clients at once and returns the time it took;
 	// every client must read every frame (want plus the Subscribe reply).
-	run := func(b *testing.B, script *replay.Script, k, want int) time.Duration {
-		srv, err := replay.NewServer([]*replay.Script{script}, &replay.ServerOptions{Password: testPassword})
+	run := func(b *testing.B, script *standin.Script, k, want int) time.Duration {
+		srv, err := standin.NewServer([]*standin.Script{script}, &standin.ServerOptions{Password: testPassword})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -289,7 +289,7 @@ func BenchmarkCase8_ReplayFanout(b *testing.B) {
 		// meeting's frames over and over, up to as many frames as all
 		// the clients above read, at most 200,000).
 		total := min(n*clients, 200_000)
-		long := &replay.Script{ConfID: script.ConfID, Steps: make([]replay.Step, 0, total+1)}
+		long := &standin.Script{ConfID: script.ConfID, Steps: make([]standin.Step, 0, total+1)}
 		for len(long.Steps) < total {
 			long.Steps = append(long.Steps, script.Steps[len(long.Steps)%n])
 		}

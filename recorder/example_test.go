@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/confrec/confrec/recorder"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 	"github.com/confrec/confrec/store"
 )
 
@@ -32,13 +32,13 @@ func ExampleRecord() {
 		fmt.Println(err)
 		return
 	}
-	script, err := replay.ReadScenario(f)
+	script, err := standin.ReadScenario(f)
 	f.Close()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	srv, err := replay.NewServer([]*replay.Script{script}, &replay.ServerOptions{Password: "host-password"})
+	srv, err := standin.NewServer([]*standin.Script{script}, &standin.ServerOptions{Password: "host-password"})
 	if err != nil {
 		fmt.Println(err)
 		return

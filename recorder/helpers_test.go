@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/confrec/confrec/confctl"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 	"github.com/confrec/confrec/store"
 )
 
@@ -35,14 +35,14 @@ func openDB(t *testing.T) (*store.DB, string) {
 }
 
 // loadScenario reads a scenario from testdata.
-func loadScenario(t *testing.T, name string) *replay.Script {
+func loadScenario(t *testing.T, name string) *standin.Script {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	s, err := replay.ReadScenario(f)
+	s, err := standin.ReadScenario(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +51,9 @@ func loadScenario(t *testing.T, name string) *replay.Script {
 
 // startReplay starts a replay server playing s with testPassword, closed at
 // cleanup.
-func startReplay(t *testing.T, s *replay.Script, speed float64) *replay.Server {
+func startReplay(t *testing.T, s *standin.Script, speed float64) *standin.Server {
 	t.Helper()
-	srv, err := replay.NewServer([]*replay.Script{s}, &replay.ServerOptions{Speed: speed, Password: testPassword})
+	srv, err := standin.NewServer([]*standin.Script{s}, &standin.ServerOptions{Speed: speed, Password: testPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,10 +111,10 @@ func playedData(frames []store.Frame) []store.Frame {
 }
 
 // stepData returns the data steps of s.
-func stepData(s *replay.Script) []replay.Step {
-	var out []replay.Step
+func stepData(s *standin.Script) []standin.Step {
+	var out []standin.Step
 	for _, st := range s.Steps {
-		if st.Kind == replay.StepText || st.Kind == replay.StepBinary {
+		if st.Kind == standin.StepText || st.Kind == standin.StepBinary {
 			out = append(out, st)
 		}
 	}
@@ -123,14 +123,14 @@ func stepData(s *replay.Script) []replay.Step {
 
 // checkPlayed fails unless got holds exactly the data steps want, in order,
 // byte for byte and with their opcodes.
-func checkPlayed(t *testing.T, got []store.Frame, want []replay.Step) {
+func checkPlayed(t *testing.T, got []store.Frame, want []standin.Step) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("recorded %d played frames, the script has %d", len(got), len(want))
 	}
 	for i := range want {
 		op := store.Text
-		if want[i].Kind == replay.StepBinary {
+		if want[i].Kind == standin.StepBinary {
 			op = store.Binary
 		}
 		if w := withoutPasscodes(want[i].Payload); got[i].Op != op || !bytes.Equal(got[i].Payload, w) {

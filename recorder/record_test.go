@@ -13,12 +13,12 @@ import (
 
 	"github.com/confrec/confrec/confctl"
 	"github.com/confrec/confrec/recorder"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 	"github.com/confrec/confrec/store"
 )
 
 // tokenOptions returns Options for the token flow against srv.
-func tokenOptions(srv *replay.Server, confID string, hc *http.Client, log *testLog) recorder.Options {
+func tokenOptions(srv *standin.Server, confID string, hc *http.Client, log *testLog) recorder.Options {
 	o := recorder.Options{
 		ConfID:     confID,
 		APIURL:     srv.URL,
@@ -267,7 +267,7 @@ func TestRecordStop(t *testing.T) {
 }
 
 // directURL gets tokens from srv as a caller of direct mode would.
-func directURL(t *testing.T, srv *replay.Server, confID string, hc *http.Client) (string, confctl.Secret) {
+func directURL(t *testing.T, srv *standin.Server, confID string, hc *http.Client) (string, confctl.Secret) {
 	t.Helper()
 	c := &confctl.Client{BaseURL: srv.URL, HTTPClient: hc}
 	ct, err := c.ConfToken(t.Context(), confID, testPassword, "")
@@ -347,15 +347,15 @@ func TestRecordStoresPayloadsExactly(t *testing.T) {
 	for i := range allBytes {
 		allBytes[i] = byte(i)
 	}
-	script := &replay.Script{ConfID: confID, Steps: []replay.Step{
-		{Kind: replay.StepText, Payload: []byte(`{"action":"ConfBasicInfoNotify","msgID":"t","msgMode":0,"title":"Réunion 会议 🚀"}`)},
-		{Kind: replay.StepText, Payload: big},
-		{Kind: replay.StepBinary, Payload: allBytes},
-		{Kind: replay.StepText, Payload: []byte("\xff\xfe not UTF-8, not JSON")},
-		{Kind: replay.StepText, Payload: []byte(`{"action":"ConfDynamicInfoNotify","state":7,"title":["odd"]}`)},
-		{Kind: replay.StepText, Payload: []byte{}},
-		{Kind: replay.StepText, Payload: destroyed(confID)},
-		{Kind: replay.StepClose, CloseCode: 4000, CloseReason: "fin – 终"},
+	script := &standin.Script{ConfID: confID, Steps: []standin.Step{
+		{Kind: standin.StepText, Payload: []byte(`{"action":"ConfBasicInfoNotify","msgID":"t","msgMode":0,"title":"Réunion 会议 🚀"}`)},
+		{Kind: standin.StepText, Payload: big},
+		{Kind: standin.StepBinary, Payload: allBytes},
+		{Kind: standin.StepText, Payload: []byte("\xff\xfe not UTF-8, not JSON")},
+		{Kind: standin.StepText, Payload: []byte(`{"action":"ConfDynamicInfoNotify","state":7,"title":["odd"]}`)},
+		{Kind: standin.StepText, Payload: []byte{}},
+		{Kind: standin.StepText, Payload: destroyed(confID)},
+		{Kind: standin.StepClose, CloseCode: 4000, CloseReason: "fin – 终"},
 	}}
 	if len(big) < 5<<20 {
 		t.Fatalf("big frame is %d bytes", len(big))
@@ -385,11 +385,11 @@ func TestRecordStoresPayloadsExactly(t *testing.T) {
 func TestRecordFrameTooLarge(t *testing.T) {
 	const confID = "700100600"
 	small := []byte(`{"action":"SpeakerChangeNotify","msgID":"s","msgMode":0}`)
-	script := &replay.Script{ConfID: confID, Steps: []replay.Step{
-		{Kind: replay.StepText, Payload: small},
-		{Kind: replay.StepText, Payload: bytes.Repeat([]byte("x"), 4096)},
-		{Kind: replay.StepText, Payload: destroyed(confID)},
-		{Kind: replay.StepClose, CloseCode: 1000},
+	script := &standin.Script{ConfID: confID, Steps: []standin.Step{
+		{Kind: standin.StepText, Payload: small},
+		{Kind: standin.StepText, Payload: bytes.Repeat([]byte("x"), 4096)},
+		{Kind: standin.StepText, Payload: destroyed(confID)},
+		{Kind: standin.StepClose, CloseCode: 1000},
 	}}
 	srv := startReplay(t, script, 0)
 	db, _ := openDB(t)
@@ -450,10 +450,10 @@ func TestRecordRedactsSecretsInReceivedFrames(t *testing.T) {
 	const confID = "700100700"
 	basic := `{"action":"ConfBasicInfoNotify","msgID":"b","msgMode":0,"title":"Board","pwds":[{"role":"chair","pwd":"` +
 		testPassword + `"},{"role":"general","pwd":"` + base64.StdEncoding.EncodeToString([]byte(testPassword)) + `"}]}`
-	script := &replay.Script{ConfID: confID, Steps: []replay.Step{
-		{Kind: replay.StepText, Payload: []byte(basic)},
-		{Kind: replay.StepText, Payload: destroyed(confID)},
-		{Kind: replay.StepClose, CloseCode: 1000},
+	script := &standin.Script{ConfID: confID, Steps: []standin.Step{
+		{Kind: standin.StepText, Payload: []byte(basic)},
+		{Kind: standin.StepText, Payload: destroyed(confID)},
+		{Kind: standin.StepClose, CloseCode: 1000},
 	}}
 	db, path := openDB(t)
 	log := newTestLog()

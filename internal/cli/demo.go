@@ -9,7 +9,7 @@ import (
 
 	"github.com/confrec/confrec/confctl"
 	"github.com/confrec/confrec/recorder"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 	"github.com/confrec/confrec/store"
 	"github.com/urfave/cli/v2"
 )
@@ -43,7 +43,7 @@ func runDemo(c *cli.Context, scenario []byte) error {
 	if err != nil {
 		return err
 	}
-	script, err := replay.ReadScenario(bytes.NewReader(scenario))
+	script, err := standin.ReadScenario(bytes.NewReader(scenario))
 	if err != nil {
 		return fmt.Errorf("read the bundled scenario: %w", err)
 	}
@@ -55,7 +55,7 @@ func runDemo(c *cli.Context, scenario []byte) error {
 		}
 		path = filepath.Join(dir, "demo.db")
 	}
-	srv, err := replay.NewServer([]*replay.Script{script}, &replay.ServerOptions{Speed: 0, Password: demoPassword, Logger: logger})
+	srv, err := standin.NewServer([]*standin.Script{script}, &standin.ServerOptions{Speed: 0, Password: demoPassword, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("start the stand-in service: %w", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/confrec/confrec/confctl"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 	"github.com/urfave/cli/v2"
 )
 
@@ -62,7 +62,7 @@ func runReplayServe(c *cli.Context) error {
 	if c.Float64(flgSpeed) < 0 {
 		return usagef("--%s %v: use 0 (as fast as possible) or a positive factor", flgSpeed, c.Float64(flgSpeed))
 	}
-	opts := &replay.ServerOptions{Addr: c.String(flgListen), Speed: c.Float64(flgSpeed), Logger: logger,
+	opts := &standin.ServerOptions{Addr: c.String(flgListen), Speed: c.Float64(flgSpeed), Logger: logger,
 		Password: confctl.Secret(c.String(flgPassword))}
 	if c.String(flgPassword) != "" && c.String(flgPasswordFile) != "" {
 		return usagef("give --%s or --%s, not both", flgPassword, flgPasswordFile)
@@ -85,14 +85,14 @@ func runReplayServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return replay.Serve(c.Context, scripts, opts, func(url string) {
+	return standin.Serve(c.Context, scripts, opts, func(url string) {
 		fmt.Fprintf(c.App.Writer, "listening on %s\n", url)
 	})
 }
 
 // replayScripts loads what replay serve plays: the scenarios of --scenario,
 // or the recorded meetings named by the arguments.
-func replayScripts(c *cli.Context) ([]*replay.Script, error) {
+func replayScripts(c *cli.Context) ([]*standin.Script, error) {
 	scenarios := c.StringSlice(flgScenario)
 	switch {
 	case len(scenarios) > 0 && c.NArg() > 0:
@@ -100,7 +100,7 @@ func replayScripts(c *cli.Context) ([]*replay.Script, error) {
 	case len(scenarios) == 0 && c.NArg() == 0:
 		return nil, usagef("%s needs a recorded CONFID or --%s FILE (see '%s --help')", commandPath(c), flgScenario, commandPath(c))
 	}
-	var scripts []*replay.Script
+	var scripts []*standin.Script
 	for _, path := range scenarios {
 		s, err := readScenarioFile(path)
 		if err != nil {
@@ -117,7 +117,7 @@ func replayScripts(c *cli.Context) ([]*replay.Script, error) {
 	}
 	defer db.Close()
 	for _, id := range c.Args().Slice() {
-		s, err := replay.LoadMeeting(db, id)
+		s, err := standin.LoadMeeting(db, id)
 		if err != nil {
 			return nil, err
 		}
@@ -126,13 +126,13 @@ func replayScripts(c *cli.Context) ([]*replay.Script, error) {
 	return scripts, nil
 }
 
-func readScenarioFile(path string) (*replay.Script, error) {
+func readScenarioFile(path string) (*standin.Script, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open scenario: %w", err)
 	}
 	defer f.Close()
-	s, err := replay.ReadScenario(f)
+	s, err := standin.ReadScenario(f)
 	if err != nil {
 		return nil, fmt.Errorf("read scenario %s: %w", path, err)
 	}

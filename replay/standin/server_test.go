@@ -1,4 +1,4 @@
-package replay_test
+package standin_test
 
 import (
 	"bufio"
@@ -18,10 +18,10 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/confrec/confrec/confctl"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 )
 
-const scenarioPath = "../testdata/scenario-basic.jsonl"
+const scenarioPath = "../../testdata/scenario-basic.jsonl"
 
 // scenarioInFrames returns, independently of ReadScenario, the exact bytes
 // of every "in" frame of the scenario that is neither a control line nor a
@@ -65,14 +65,14 @@ func scenarioInFrames(t *testing.T) [][]byte {
 	return out
 }
 
-func readScenarioFile(t *testing.T) *replay.Script {
+func readScenarioFile(t *testing.T) *standin.Script {
 	t.Helper()
 	f, err := os.Open(scenarioPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	s, err := replay.ReadScenario(f)
+	s, err := standin.ReadScenario(f)
 	if err != nil {
 		t.Fatalf("ReadScenario: %v", err)
 	}
@@ -86,7 +86,7 @@ func TestScenarioEndToEnd(t *testing.T) {
 	script := readScenarioFile(t)
 	var logs bytes.Buffer // written under slog's handler lock; read after Close
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := start(t, script, &replay.ServerOptions{Password: "804122", Logger: logger})
+	h := start(t, script, &standin.ServerOptions{Password: "804122", Logger: logger})
 
 	ct := h.confToken(ctx, "804122", "")
 	if want := "ws://" + h.srv.Addr().String(); ct.WSURL != want {
@@ -141,8 +141,8 @@ func TestScenarioEndToEnd(t *testing.T) {
 	}
 }
 
-func text(s string) replay.Step {
-	return replay.Step{Kind: replay.StepText, Payload: []byte(s)}
+func text(s string) standin.Step {
+	return standin.Step{Kind: standin.StepText, Payload: []byte(s)}
 }
 
 // connPlan is what one connection of a playback must receive.
@@ -167,42 +167,42 @@ func texts(ss ...string) []message {
 // playback (reconnecting with a kept-alive token) and checks that every
 // connection gets exactly its share, then that the playback has ended.
 func TestPlaybackResume(t *testing.T) {
-	bin := replay.Step{Kind: replay.StepBinary, Payload: []byte{0, 1, 2, 0xff}}
-	closeStep := func(code uint16, reason string) replay.Step {
-		return replay.Step{Kind: replay.StepClose, CloseCode: code, CloseReason: reason}
+	bin := standin.Step{Kind: standin.StepBinary, Payload: []byte{0, 1, 2, 0xff}}
+	closeStep := func(code uint16, reason string) standin.Step {
+		return standin.Step{Kind: standin.StepClose, CloseCode: code, CloseReason: reason}
 	}
-	drop := replay.Step{Kind: replay.StepDrop}
+	drop := standin.Step{Kind: standin.StepDrop}
 	tests := []struct {
 		name  string
-		steps []replay.Step
+		steps []standin.Step
 		conns []connPlan
 	}{
 		{"drop_then_resume",
-			[]replay.Step{text("t1"), text("t2"), drop, text("t3"), text("t4"), closeStep(4001, "bye")},
+			[]standin.Step{text("t1"), text("t2"), drop, text("t3"), text("t4"), closeStep(4001, "bye")},
 			[]connPlan{{msgs: texts("t1", "t2"), drop: true}, {msgs: texts("t3", "t4"), code: 4001, reason: "bye"}}},
 		{"close_in_the_middle",
-			[]replay.Step{text("t1"), closeStep(4000, "first"), text("t2")},
+			[]standin.Step{text("t1"), closeStep(4000, "first"), text("t2")},
 			[]connPlan{{msgs: texts("t1"), code: 4000, reason: "first"}, {msgs: texts("t2"), code: 1000, reason: "meeting ended"}}},
 		{"no_close_step",
-			[]replay.Step{text("t1"), bin},
+			[]standin.Step{text("t1"), bin},
 			[]connPlan{{msgs: append(texts("t1"), message{websocket.MessageBinary, "\x00\x01\x02\xff"}), code: 1000, reason: "meeting ended"}}},
 		{"drop_last",
-			[]replay.Step{text("t1"), drop},
+			[]standin.Step{text("t1"), drop},
 			[]connPlan{{msgs: texts("t1"), drop: true}}},
 		{"two_drops",
-			[]replay.Step{drop, text("t1"), drop, text("t2")},
+			[]standin.Step{drop, text("t1"), drop, text("t2")},
 			[]connPlan{{drop: true}, {msgs: texts("t1"), drop: true}, {msgs: texts("t2"), code: 1000, reason: "meeting ended"}}},
 		{"empty_script",
 			nil,
 			[]connPlan{{code: 1000, reason: "meeting ended"}}},
 		{"close_without_status",
-			[]replay.Step{closeStep(0, "")},
+			[]standin.Step{closeStep(0, "")},
 			[]connPlan{{code: websocket.StatusNoStatusRcvd}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testCtx(t)
-			h := start(t, &replay.Script{ConfID: "986512347", Steps: tt.steps}, nil)
+			h := start(t, &standin.Script{ConfID: "986512347", Steps: tt.steps}, nil)
 			runPlan(ctx, t, h, tt.conns)
 		})
 	}
@@ -254,11 +254,11 @@ func runPlan(ctx context.Context, t *testing.T, h *harness, plan []connPlan) {
 // answered live during playback.
 func TestTakeover(t *testing.T) {
 	ctx := testCtx(t)
-	script := &replay.Script{ConfID: "986512347", Steps: []replay.Step{
+	script := &standin.Script{ConfID: "986512347", Steps: []standin.Step{
 		text("t1"),
-		{Offset: time.Hour, Kind: replay.StepText, Payload: []byte("t2")},
+		{Offset: time.Hour, Kind: standin.StepText, Payload: []byte("t2")},
 	}}
-	h := start(t, script, &replay.ServerOptions{Speed: 1})
+	h := start(t, script, &standin.ServerOptions{Speed: 1})
 	ct := h.confToken(ctx, "", "")
 
 	c1 := h.dial(ctx, ct)
@@ -300,8 +300,8 @@ func TestTakeover(t *testing.T) {
 
 func TestHeartbeatTimeout(t *testing.T) {
 	ctx := testCtx(t)
-	script := &replay.Script{ConfID: "1", Steps: []replay.Step{{Offset: time.Hour, Kind: replay.StepText, Payload: []byte("late")}}}
-	h := start(t, script, &replay.ServerOptions{Speed: 1, HeartbeatTimeout: 50 * time.Millisecond})
+	script := &standin.Script{ConfID: "1", Steps: []standin.Step{{Offset: time.Hour, Kind: standin.StepText, Payload: []byte("late")}}}
+	h := start(t, script, &standin.ServerOptions{Speed: 1, HeartbeatTimeout: 50 * time.Millisecond})
 	ct := h.confToken(ctx, "", "")
 	// No Subscribe either: the idle clock starts at the upgrade, and a
 	// Subscribe reply racing the timeout would make the test flaky.
@@ -326,7 +326,7 @@ func TestSubscribeRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testCtx(t)
-			h := start(t, &replay.Script{ConfID: "986512347", Steps: []replay.Step{text("t1")}}, nil)
+			h := start(t, &standin.Script{ConfID: "986512347", Steps: []standin.Step{text("t1")}}, nil)
 			ct := h.confToken(ctx, "", "")
 			c := h.dial(ctx, ct)
 			write(ctx, t, c, tt.msg(ct.Token))
@@ -352,7 +352,7 @@ func TestSubscribeRefused(t *testing.T) {
 // bound to the conference.
 func TestConnectRefused(t *testing.T) {
 	ctx := testCtx(t)
-	script := &replay.Script{ConfID: "986512347", Steps: []replay.Step{text("t1")}}
+	script := &standin.Script{ConfID: "986512347", Steps: []standin.Step{text("t1")}}
 	h := start(t, script, nil)
 	ct := h.confToken(ctx, "", "")
 
@@ -384,7 +384,7 @@ func TestConnectRefused(t *testing.T) {
 	}
 
 	// A server whose WebSocket tokens expire at once.
-	h2 := start(t, script, &replay.ServerOptions{WSTokenLifetime: time.Nanosecond})
+	h2 := start(t, script, &standin.ServerOptions{WSTokenLifetime: time.Nanosecond})
 	ct2 := h2.confToken(ctx, "", "")
 	tmp3, err := h2.api.WSToken(ctx, h2.id, ct2.Token)
 	if err != nil {
@@ -399,7 +399,7 @@ func TestConnectRefused(t *testing.T) {
 // bodies are known.
 func TestRESTErrors(t *testing.T) {
 	ctx := testCtx(t)
-	h := start(t, &replay.Script{ConfID: "986512347"}, &replay.ServerOptions{Password: "804122"})
+	h := start(t, &standin.Script{ConfID: "986512347"}, &standin.ServerOptions{Password: "804122"})
 	good := h.confToken(ctx, "804122", "")
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(good.Token.Reveal()))
 	tokenURL := h.srv.URL + confctl.ConfTokenPath + "?conferenceID="
@@ -479,11 +479,11 @@ func TestSpacing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testCtx(t)
-			s := &replay.Script{ConfID: "1"}
+			s := &standin.Script{ConfID: "1"}
 			for i, off := range tt.offsets {
-				s.Steps = append(s.Steps, replay.Step{Offset: off, Kind: replay.StepText, Payload: []byte{'0' + byte(i)}})
+				s.Steps = append(s.Steps, standin.Step{Offset: off, Kind: standin.StepText, Payload: []byte{'0' + byte(i)}})
 			}
-			h := start(t, s, &replay.ServerOptions{Speed: tt.speed})
+			h := start(t, s, &standin.ServerOptions{Speed: tt.speed})
 			ct := h.confToken(ctx, "", "")
 			began := time.Now() // before the connection is accepted, so before t0
 			c := h.dial(ctx, ct)
@@ -503,17 +503,17 @@ func TestSpacing(t *testing.T) {
 func TestNewServerErrors(t *testing.T) {
 	tests := []struct {
 		name   string
-		script *replay.Script
-		opts   *replay.ServerOptions
+		script *standin.Script
+		opts   *standin.ServerOptions
 		want   error
 	}{
-		{"nil_script", nil, nil, replay.ErrNoScript},
-		{"no_conf_id", &replay.Script{}, nil, replay.ErrNoConfID},
-		{"negative_speed", &replay.Script{ConfID: "1"}, &replay.ServerOptions{Speed: -1}, replay.ErrInvalidSpeed},
+		{"nil_script", nil, nil, standin.ErrNoScript},
+		{"no_conf_id", &standin.Script{}, nil, standin.ErrNoConfID},
+		{"negative_speed", &standin.Script{ConfID: "1"}, &standin.ServerOptions{Speed: -1}, standin.ErrInvalidSpeed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := replay.NewServer([]*replay.Script{tt.script}, tt.opts)
+			srv, err := standin.NewServer([]*standin.Script{tt.script}, tt.opts)
 			if err == nil {
 				srv.Close()
 			}
@@ -522,7 +522,7 @@ func TestNewServerErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := replay.NewServer([]*replay.Script{{ConfID: "1"}}, &replay.ServerOptions{Addr: "256.0.0.1:http"}); err == nil ||
+	if _, err := standin.NewServer([]*standin.Script{{ConfID: "1"}}, &standin.ServerOptions{Addr: "256.0.0.1:http"}); err == nil ||
 		!strings.Contains(err.Error(), "listen") {
 		t.Errorf("bad address: %v", err)
 	}
@@ -533,7 +533,7 @@ func TestNewServerErrors(t *testing.T) {
 func TestCompression(t *testing.T) {
 	ctx := testCtx(t)
 	big := `{"action":"ParticipantsNotify","data":"` + strings.Repeat("abc", 2000) + `"}`
-	h := start(t, &replay.Script{ConfID: "1", Steps: []replay.Step{text(big), text("small")}}, nil)
+	h := start(t, &standin.Script{ConfID: "1", Steps: []standin.Step{text(big), text("small")}}, nil)
 	ct := h.confToken(ctx, "", "")
 	tmp, err := h.api.WSToken(ctx, h.id, ct.Token)
 	if err != nil {

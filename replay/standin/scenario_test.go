@@ -1,4 +1,4 @@
-package replay_test
+package standin_test
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 )
 
 func TestReadScenarioBasic(t *testing.T) {
@@ -23,7 +23,7 @@ func TestReadScenarioBasic(t *testing.T) {
 	var prev time.Duration
 	for i, w := range want {
 		st := s.Steps[i]
-		if st.Kind != replay.StepText || string(st.Payload) != string(w) {
+		if st.Kind != standin.StepText || string(st.Payload) != string(w) {
 			t.Fatalf("step %d = %v %s, want text %s", i, st.Kind, st.Payload, w)
 		}
 		if st.Offset < prev {
@@ -35,7 +35,7 @@ func TestReadScenarioBasic(t *testing.T) {
 		t.Errorf("first offset = %v, want 240ms", s.Steps[0].Offset)
 	}
 	last := s.Steps[len(s.Steps)-1]
-	if last.Kind != replay.StepClose || last.CloseCode != 1000 || last.CloseReason != "" || last.Offset != 603900*time.Millisecond {
+	if last.Kind != standin.StepClose || last.CloseCode != 1000 || last.CloseReason != "" || last.Offset != 603900*time.Millisecond {
 		t.Errorf("last step = %+v, want close 1000 at 603.9s", last)
 	}
 }
@@ -46,45 +46,45 @@ func TestReadScenario(t *testing.T) {
 		name   string
 		in     string
 		confID string
-		steps  []replay.Step
+		steps  []standin.Step
 	}{
 		{"exact_bytes_kept",
 			`{"offset_ms":5,"dir":"in","frame":{ "action" : "X", "confID":"7",  "n":1.50 }}`,
-			"7", []replay.Step{{Offset: 5 * ms, Kind: replay.StepText, Payload: []byte(`{ "action" : "X", "confID":"7",  "n":1.50 }`)}}},
+			"7", []standin.Step{{Offset: 5 * ms, Kind: standin.StepText, Payload: []byte(`{ "action" : "X", "confID":"7",  "n":1.50 }`)}}},
 		{"binary_and_raw",
 			"{\"offset_ms\":1,\"dir\":\"in\",\"binary\":\"AAH/\"}\n{\"offset_ms\":2.5,\"dir\":\"in\",\"raw\":\"not json {\"}\n",
-			"", []replay.Step{
-				{Offset: ms, Kind: replay.StepBinary, Payload: []byte{0, 1, 0xff}},
-				{Offset: 2500 * time.Microsecond, Kind: replay.StepText, Payload: []byte("not json {")}}},
+			"", []standin.Step{
+				{Offset: ms, Kind: standin.StepBinary, Payload: []byte{0, 1, 0xff}},
+				{Offset: 2500 * time.Microsecond, Kind: standin.StepText, Payload: []byte("not json {")}}},
 		{"controls",
 			`{"offset_ms":0,"dir":"out","frame":{"_control":"ws_open","url":"wss://h/x?confID=55&tmpToken=secret"}}
 {"offset_ms":1,"dir":"in","frame":{"_control":"drop"}}
 {"offset_ms":2,"dir":"in","frame":{"_control":"ws_close","code":4000,"reason":"end"}}
 {"offset_ms":3,"dir":"in","frame":{"_control":"ws_close"}}
 {"offset_ms":4,"dir":"out","frame":{"_control":"ws_close","code":1000}}`,
-			"55", []replay.Step{
-				{Offset: ms, Kind: replay.StepDrop},
-				{Offset: 2 * ms, Kind: replay.StepClose, CloseCode: 4000, CloseReason: "end"},
-				{Offset: 3 * ms, Kind: replay.StepClose}}},
+			"55", []standin.Step{
+				{Offset: ms, Kind: standin.StepDrop},
+				{Offset: 2 * ms, Kind: standin.StepClose, CloseCode: 4000, CloseReason: "end"},
+				{Offset: 3 * ms, Kind: standin.StepClose}}},
 		{"replies_skipped_out_ignored",
 			`{"offset_ms":1,"dir":"in","frame":{"action":"Subscribe","sequence":"1","data":{"returnCode":0}}}
 {"offset_ms":2,"dir":"in","frame":{"action":"HeartBeat","sequence":"2"}}
 {"offset_ms":3,"dir":"in","frame":{"action":"ConfControl","sequence":"3","data":{"returnCode":0}}}
 {"offset_ms":4,"dir":"out","frame":{"action":"HeartBeat","sequence":"4","confID":"9"}}
 {"offset_ms":5,"dir":"in","frame":{"action":"N","confID":"10"}}`,
-			"9", []replay.Step{{Offset: 5 * ms, Kind: replay.StepText, Payload: []byte(`{"action":"N","confID":"10"}`)}}},
+			"9", []standin.Step{{Offset: 5 * ms, Kind: standin.StepText, Payload: []byte(`{"action":"N","confID":"10"}`)}}},
 		{"ws_open_wins_over_frame_confid",
 			`{"offset_ms":1,"dir":"in","frame":{"action":"N","confID":"10"}}
 {"offset_ms":0,"dir":"out","frame":{"_control":"ws_open","url":"wss://h/x?confID=11"}}`,
-			"11", []replay.Step{{Offset: ms, Kind: replay.StepText, Payload: []byte(`{"action":"N","confID":"10"}`)}}},
+			"11", []standin.Step{{Offset: ms, Kind: standin.StepText, Payload: []byte(`{"action":"N","confID":"10"}`)}}},
 		{"blank_lines_bom_crlf_extra_keys",
 			"\xef\xbb\xbf\r\n{\"offset_ms\":1,\"dir\":\"in\",\"frame\":{\"a\":1},\"note\":\"x\"}\r\n   \n",
-			"", []replay.Step{{Offset: ms, Kind: replay.StepText, Payload: []byte(`{"a":1}`)}}},
+			"", []standin.Step{{Offset: ms, Kind: standin.StepText, Payload: []byte(`{"a":1}`)}}},
 		{"empty", "", "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := replay.ReadScenario(strings.NewReader(tt.in))
+			s, err := standin.ReadScenario(strings.NewReader(tt.in))
 			if err != nil {
 				t.Fatalf("ReadScenario: %v", err)
 			}
@@ -130,8 +130,8 @@ func TestReadScenarioErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := replay.ReadScenario(strings.NewReader(tt.in))
-			var se *replay.ScenarioError
+			_, err := standin.ReadScenario(strings.NewReader(tt.in))
+			var se *standin.ScenarioError
 			if !errors.As(err, &se) {
 				t.Fatalf("err = %v, want *ScenarioError", err)
 			}
@@ -160,8 +160,8 @@ func (f *failingReader) Read(p []byte) (int, error) {
 
 func TestReadScenarioReadError(t *testing.T) {
 	in := `{"offset_ms":1,"dir":"in","frame":{}}` + "\n"
-	_, err := replay.ReadScenario(&failingReader{strings.NewReader(in)})
-	var se *replay.ScenarioError
+	_, err := standin.ReadScenario(&failingReader{strings.NewReader(in)})
+	var se *standin.ScenarioError
 	if !errors.Is(err, errDisk) || !errors.As(err, &se) || se.Line != 2 {
 		t.Errorf("err = %v, want disk error at line 2", err)
 	}
@@ -170,19 +170,19 @@ func TestReadScenarioReadError(t *testing.T) {
 func FuzzReadScenario(f *testing.F) {
 	f.Add([]byte(`{"offset_ms":1,"dir":"in","frame":{"action":"N","confID":"1"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := replay.ReadScenario(strings.NewReader(string(b)))
+		s, err := standin.ReadScenario(strings.NewReader(string(b)))
 		if err != nil {
-			var se *replay.ScenarioError
+			var se *standin.ScenarioError
 			if !errors.As(err, &se) || se.Line < 1 {
 				t.Fatalf("error %v is not a *ScenarioError with a line", err)
 			}
 			return
 		}
 		for i, st := range s.Steps {
-			if st.Kind < replay.StepText || st.Kind > replay.StepDrop || st.Offset < 0 {
+			if st.Kind < standin.StepText || st.Kind > standin.StepDrop || st.Offset < 0 {
 				t.Fatalf("step %d = %+v", i, st)
 			}
-			if st.Kind == replay.StepClose && len(st.CloseReason) > 123 {
+			if st.Kind == standin.StepClose && len(st.CloseReason) > 123 {
 				t.Fatalf("step %d close reason too long", i)
 			}
 		}

@@ -1,4 +1,4 @@
-package replay_test
+package standin_test
 
 import (
 	"context"
@@ -10,19 +10,19 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/confrec/confrec/confctl"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 )
 
 // A client goes through the whole token flow against a Server playing a
 // two-step script as fast as possible.
 func ExampleNewServer() {
-	script := &replay.Script{ConfID: "986512347", Steps: []replay.Step{
-		{Offset: 0, Kind: replay.StepText,
+	script := &standin.Script{ConfID: "986512347", Steps: []standin.Step{
+		{Offset: 0, Kind: standin.StepText,
 			Payload: []byte(`{"action":"ConfBasicInfoNotify","msgMode":0,"confID":"986512347","title":"Demo"}`)},
-		{Offset: 3 * time.Second, Kind: replay.StepText,
+		{Offset: 3 * time.Second, Kind: standin.StepText,
 			Payload: []byte(`{"action":"ConfDynamicInfoNotify","msgMode":0,"confID":"986512347","state":"Destroyed"}`)},
 	}}
-	srv, err := replay.NewServer([]*replay.Script{script}, &replay.ServerOptions{Password: "804122"})
+	srv, err := standin.NewServer([]*standin.Script{script}, &standin.ServerOptions{Password: "804122"})
 	if err != nil {
 		fmt.Println(err)
 		return

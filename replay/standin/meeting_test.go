@@ -1,4 +1,4 @@
-package replay_test
+package standin_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 	"github.com/confrec/confrec/store"
 )
 
@@ -109,46 +109,46 @@ func TestLoadMeeting(t *testing.T) {
 		name     string
 		sessions []time.Duration
 		frames   []rec
-		want     []replay.Step
+		want     []standin.Step
 	}{
-		{"two_sessions_drop", []time.Duration{0, time.Second}, twoSessions, []replay.Step{
-			{Offset: 30 * ms, Kind: replay.StepText, Payload: []byte(notify1)},
-			{Offset: 40 * ms, Kind: replay.StepBinary, Payload: []byte("\x00\x01")},
-			{Offset: 45 * ms, Kind: replay.StepText, Payload: []byte("garbage {")},
-			{Offset: 50 * ms, Kind: replay.StepDrop},
-			{Offset: 1100 * ms, Kind: replay.StepText, Payload: []byte(notify2)},
-			{Offset: 1200 * ms, Kind: replay.StepClose, CloseCode: 4000, CloseReason: "bye"},
+		{"two_sessions_drop", []time.Duration{0, time.Second}, twoSessions, []standin.Step{
+			{Offset: 30 * ms, Kind: standin.StepText, Payload: []byte(notify1)},
+			{Offset: 40 * ms, Kind: standin.StepBinary, Payload: []byte("\x00\x01")},
+			{Offset: 45 * ms, Kind: standin.StepText, Payload: []byte("garbage {")},
+			{Offset: 50 * ms, Kind: standin.StepDrop},
+			{Offset: 1100 * ms, Kind: standin.StepText, Payload: []byte(notify2)},
+			{Offset: 1200 * ms, Kind: standin.StepClose, CloseCode: 4000, CloseReason: "bye"},
 		}},
 		{"close_then_reconnect", []time.Duration{0, time.Second}, []rec{
 			in(10*ms, 1, notify1),
 			closeRec(20*ms, 1, store.In, 1000, ""),
 			closeRec(21*ms, 1, store.Out, 1000, ""),
 			in(1100*ms, 2, notify2),
-		}, []replay.Step{
-			{Offset: 10 * ms, Kind: replay.StepText, Payload: []byte(notify1)},
-			{Offset: 20 * ms, Kind: replay.StepClose, CloseCode: 1000},
-			{Offset: 1100 * ms, Kind: replay.StepText, Payload: []byte(notify2)},
+		}, []standin.Step{
+			{Offset: 10 * ms, Kind: standin.StepText, Payload: []byte(notify1)},
+			{Offset: 20 * ms, Kind: standin.StepClose, CloseCode: 1000},
+			{Offset: 1100 * ms, Kind: standin.StepText, Payload: []byte(notify2)},
 		}},
 		{"session_without_in_frames", []time.Duration{0, time.Second}, []rec{
 			out(10*ms, 1, subscribeOut),
 			out(15*ms, 1, subscribeOut),
 			in(1100*ms, 2, notify2),
-		}, []replay.Step{
-			{Offset: 15 * ms, Kind: replay.StepDrop},
-			{Offset: 1100 * ms, Kind: replay.StepText, Payload: []byte(notify2)},
+		}, []standin.Step{
+			{Offset: 15 * ms, Kind: standin.StepDrop},
+			{Offset: 1100 * ms, Kind: standin.StepText, Payload: []byte(notify2)},
 		}},
 		{"no_sessions", nil, []rec{
 			out(5*ms, 0, subscribeOut),
 			in(25*ms, 0, notify1),
 			{30 * ms, 0, store.In, store.Close, ""},
-		}, []replay.Step{
-			{Offset: 20 * ms, Kind: replay.StepText, Payload: []byte(notify1)},
-			{Offset: 25 * ms, Kind: replay.StepClose},
+		}, []standin.Step{
+			{Offset: 20 * ms, Kind: standin.StepText, Payload: []byte(notify1)},
+			{Offset: 25 * ms, Kind: standin.StepClose},
 		}},
 		{"frame_before_session_start", []time.Duration{100 * ms}, []rec{
 			in(90*ms, 1, notify1),
-		}, []replay.Step{
-			{Offset: 0, Kind: replay.StepText, Payload: []byte(notify1)},
+		}, []standin.Step{
+			{Offset: 0, Kind: standin.StepText, Payload: []byte(notify1)},
 		}},
 	}
 	ctx := testCtx(t)
@@ -156,7 +156,7 @@ func TestLoadMeeting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			recordMeeting(ctx, t, db, tt.name, tt.sessions, tt.frames)
-			s, err := replay.LoadMeeting(db, tt.name)
+			s, err := standin.LoadMeeting(db, tt.name)
 			if err != nil {
 				t.Fatalf("LoadMeeting: %v", err)
 			}
@@ -169,7 +169,7 @@ func TestLoadMeeting(t *testing.T) {
 		})
 	}
 
-	if _, err := replay.LoadMeeting(db, "absent"); !errors.Is(err, store.ErrMeetingNotFound) {
+	if _, err := standin.LoadMeeting(db, "absent"); !errors.Is(err, store.ErrMeetingNotFound) {
 		t.Errorf("absent meeting: %v, want ErrMeetingNotFound", err)
 	}
 }
@@ -180,7 +180,7 @@ func TestLoadMeetingPlayback(t *testing.T) {
 	ctx := testCtx(t)
 	db := openStore(t)
 	recordMeeting(ctx, t, db, "m", []time.Duration{0, time.Second}, twoSessions)
-	s, err := replay.LoadMeeting(db, "m")
+	s, err := standin.LoadMeeting(db, "m")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package replay_test
+package standin_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/confrec/confrec/confctl"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 )
 
 // TestServerSeveralMeetings: one server plays two meetings; each request is
@@ -14,9 +14,9 @@ import (
 // the other.
 func TestServerSeveralMeetings(t *testing.T) {
 	ctx := testCtx(t)
-	a := &replay.Script{ConfID: "111", Steps: []replay.Step{text("a1"), text("a2")}}
-	b := &replay.Script{ConfID: "222", Steps: []replay.Step{text("b1")}}
-	srv, err := replay.NewServer([]*replay.Script{a, b}, nil)
+	a := &standin.Script{ConfID: "111", Steps: []standin.Step{text("a1"), text("a2")}}
+	b := &standin.Script{ConfID: "222", Steps: []standin.Step{text("b1")}}
+	srv, err := standin.NewServer([]*standin.Script{a, b}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestServerSeveralMeetings(t *testing.T) {
 	api := &confctl.Client{BaseURL: srv.URL, HTTPClient: hc}
 
 	for _, tt := range []struct {
-		script *replay.Script
+		script *standin.Script
 		want   []string
 	}{{a, []string{"a1", "a2"}}, {b, []string{"b1"}}} {
 		h := &harness{t: t, srv: srv, hc: hc, api: api, id: tt.script.ConfID}
@@ -53,10 +53,10 @@ func TestServerSeveralMeetings(t *testing.T) {
 	if _, err := api.ConfToken(ctx, "333", "", ""); !errors.Is(err, confctl.ErrMeetingNotRunning) {
 		t.Errorf("unknown meeting: %v, want ErrMeetingNotRunning", err)
 	}
-	if _, err := replay.NewServer([]*replay.Script{a, a}, nil); !errors.Is(err, replay.ErrDuplicateConfID) {
+	if _, err := standin.NewServer([]*standin.Script{a, a}, nil); !errors.Is(err, standin.ErrDuplicateConfID) {
 		t.Errorf("two scripts of one meeting: %v, want ErrDuplicateConfID", err)
 	}
-	if _, err := replay.NewServer(nil, nil); !errors.Is(err, replay.ErrNoScript) {
+	if _, err := standin.NewServer(nil, nil); !errors.Is(err, standin.ErrNoScript) {
 		t.Errorf("no scripts: %v, want ErrNoScript", err)
 	}
 }

@@ -1,4 +1,4 @@
-package replay_test
+package standin_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/confrec/confrec/confctl"
-	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/replay/standin"
 )
 
 // testTimeout bounds every wait in a test, so that a bug fails the test
@@ -30,16 +30,16 @@ func testCtx(t *testing.T) context.Context {
 // harness is a started Server with a client that has its own transport.
 type harness struct {
 	t   *testing.T
-	srv *replay.Server
+	srv *standin.Server
 	hc  *http.Client
 	api *confctl.Client
 	id  string // conference ID
 }
 
 // start starts a Server playing s and registers its Close.
-func start(t *testing.T, s *replay.Script, opts *replay.ServerOptions) *harness {
+func start(t *testing.T, s *standin.Script, opts *standin.ServerOptions) *harness {
 	t.Helper()
-	srv, err := replay.NewServer([]*replay.Script{s}, opts)
+	srv, err := standin.NewServer([]*standin.Script{s}, opts)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
