@@ -84,8 +84,49 @@ func (o *ServerOptions) withDefaults() (ServerOptions, error) {
 }
 
 // Server is a running stand-in for the meeting service that plays one
-// Script per meeting. It serves CreateConfToken, CreateWebSocketToken and the
-// WebSocket push channel on one plain-HTTP listener.
+// Script per meeting. It answers on one plain-HTTP listener, for every
+// meeting it plays (the conferenceID or confID of a request picks the
+// Script):
+//
+//   - GET confctl.ConfTokenPath (CreateConfToken): checks X-Password
+//     against ServerOptions.Password and returns a meeting-control token
+//     whose wsURL points back at the server ("ws://HOST:PORT"). Sent with
+//     X-Conference-Authorization, it keeps that token alive instead.
+//   - GET (or PUT) confctl.WSTokenPath (CreateWebSocketToken): returns a
+//     single-use WebSocket token for a valid meeting-control token.
+//   - confctl.ConnectPath?confID=..&tmpToken=..: the push channel. The
+//     tmpToken (from CreateWebSocketToken, or the tmpWsToken of
+//     CreateConfToken) is checked before the upgrade and consumed.
+//
+// On the push channel the Server answers Subscribe, HeartBeat and
+// ConfControl requests live (replies found in a recording or scenario are
+// never played), and once the client has subscribed it plays the steps,
+// step i at t0 + Offset/Speed where t0 is when the playback's first
+// connection was accepted. Steps already due are sent at once, in order.
+// When the steps run out without a close, it closes with 1000 "meeting
+// ended".
+//
+// A playback is one meeting-control token and its keep-alives. Every
+// CreateConfToken without X-Conference-Authorization starts a new playback
+// from the first step; a client that reconnects with tokens derived from
+// the same meeting-control token resumes where its previous connection
+// stopped, with no step repeated or skipped. Only one connection plays a
+// playback at a time: a new one takes over and the old one is closed
+// (1001 "replaced by a new connection"). Once a playback has ended (its
+// last step played and the connection closed or dropped) CreateConfToken
+// keep-alives and CreateWebSocketToken for its token answer 400 with
+// confctl.MeetingNotRunningCode, as the service does after a meeting. A
+// StepClose in the middle of a Script closes the connection without
+// ending the playback: the client may reconnect and resume.
+//
+// The service's close codes are undocumented; the Server uses 1000
+// "meeting ended", 1008 "heartbeat timeout", 1008 "subscribe refused" and
+// 1001 on takeover or Close. Error bodies other than the documented
+// password error and "meeting not running" use the stand-in's own code
+// MMC.111071001 (HTTP 401) for a bad or expired token. A client that stops
+// reading for 10 seconds while a message is being written to it loses its
+// connection (no close frame). permessage-deflate is negotiated only when
+// a client offers it.
 type Server struct {
 	// URL is the server's base URL, "http://HOST:PORT": use it as the
 	// REST base URL (confctl.Client.BaseURL). The wsURL it hands out is
