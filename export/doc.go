@@ -4,17 +4,18 @@
 //
 // # Basics
 //
-// [Frames] streams a meeting's frames from a [store.DB] to an io.Writer, one
-// [FrameRecord] per frame, filtered by [FramesOptions]. [TimelineWriter]
-// writes the events replay derives from the frames, one at a time;
-// [Attendance] and [AttendanceSummary] write presence intervals and
+// [Frames] streams a meeting's frames from a [store.DB] to an io.Writer,
+// one [interchange.FrameRecord] per frame, filtered by [FramesOptions].
+// [TimelineWriter] writes the events replay derives from the frames, one at
+// a time; [Attendance] and [AttendanceSummary] write presence intervals and
 // per-person totals; [Report] writes one self-contained HTML page with a
 // presence timeline drawn in SVG. Times in timeline and attendance exports
 // are RFC 3339 UTC with milliseconds ([EventTimeLayout]). [Create] opens an
 // output file the safe way: written to a temporary file (mode 0600), synced,
 // then renamed into place by [File.Commit], so a failed export never leaves a
 // half-written file under the final name. [WriteHAR] writes a meeting as a
-// HAR 1.2 document ([HAR]) as Chrome DevTools writes WebSocket sessions.
+// HAR 1.2 document ([interchange.HAR]) as Chrome DevTools writes WebSocket
+// sessions.
 //
 // # Caveats
 //

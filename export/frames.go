@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -59,33 +60,6 @@ type FramesOptions struct {
 	Progress func(seq uint64)
 }
 
-// FrameRecord is one exported frame.
-type FrameRecord struct {
-	Seq     uint64 `json:"seq"`
-	Time    string `json:"time"` // RFC 3339, UTC, nanoseconds
-	Session uint32 `json:"session"`
-	Dir     string `json:"dir"`    // "in" from the server, "out" sent by us
-	Opcode  string `json:"opcode"` // "text", "binary" or "close"
-	Action  string `json:"action,omitempty"`
-	MsgID   string `json:"msg_id,omitempty"`
-	Size    int    `json:"size"`
-	// Payload is the exact text of a text frame that is valid UTF-8.
-	Payload *string `json:"payload,omitempty"`
-	// PayloadBase64 holds every other payload (binary, close, invalid UTF-8).
-	PayloadBase64 *string `json:"payload_base64,omitempty"`
-	CloseCode     int     `json:"close_code,omitempty"`
-	CloseReason   string  `json:"close_reason,omitempty"`
-}
-
-// TimeLayout is the layout of frame times: RFC 3339 in UTC with nanoseconds
-// (always nine digits, so that times sort as text).
-const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
-
-// NewFrameRecord describes f for export.
-func NewFrameRecord(f *store.Frame) FrameRecord {
-	return newFrameRecord(f, peekFrame(f))
-}
-
 // frameInfo is what an export reads from a frame's payload: whether it is
 // exported as text, and the envelope's action and msgID (aliasing the
 // payload; nil when absent).
@@ -104,10 +78,12 @@ func peekFrame(f *store.Frame) frameInfo {
 	return fi
 }
 
-func newFrameRecord(f *store.Frame, fi frameInfo) FrameRecord {
-	r := FrameRecord{
+// newFrameRecord is interchange.NewFrameRecord with f's frameInfo already
+// read.
+func newFrameRecord(f *store.Frame, fi frameInfo) interchange.FrameRecord {
+	r := interchange.FrameRecord{
 		Seq:     f.Seq,
-		Time:    f.Time.UTC().Format(TimeLayout),
+		Time:    f.Time.UTC().Format(interchange.TimeLayout),
 		Session: f.Session,
 		Dir:     f.Dir.String(),
 		Opcode:  f.Op.String(),
@@ -188,8 +164,8 @@ func newFrameEncoder(f Format) (frameEncoder, error) {
 	return nil, fmt.Errorf("export frames: %w %q: use jsonl, json or csv", ErrFormat, f)
 }
 
-// appendFrameJSON appends r as one JSON object, fields in FrameRecord order.
-func appendFrameJSON(b []byte, r *FrameRecord) []byte {
+// appendFrameJSON appends r as one JSON object, fields in interchange.FrameRecord order.
+func appendFrameJSON(b []byte, r *interchange.FrameRecord) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, r.Seq, 10)
 	b = append(b, `,"time":"`...)
@@ -232,7 +208,7 @@ func appendFrameJSON(b []byte, r *FrameRecord) []byte {
 }
 
 // appendFrame appends f as one JSON object, exactly as appendFrameJSON
-// would append its FrameRecord, without building one: nothing is allocated
+// would append its interchange.FrameRecord, without building one: nothing is allocated
 // but for close frames.
 func appendFrame(b []byte, f *store.Frame, fi frameInfo) []byte {
 	b = append(b, `{"seq":`...)
@@ -275,12 +251,12 @@ func appendFrame(b []byte, f *store.Frame, fi frameInfo) []byte {
 	return append(b, '}')
 }
 
-// appendTime appends t in TimeLayout.
+// appendTime appends t in interchange.TimeLayout.
 func appendTime(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, TimeLayout)
+		return t.AppendFormat(b, interchange.TimeLayout)
 	}
 	hour, minute, sec := t.Clock()
 	b = appendDigits(b, year, 4)

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
-// TestMaxJSONLLine: the lines of the frames that expand most stay within
-// MaxJSONLLine of their payload's size.
-func TestMaxJSONLLine(t *testing.T) {
+// TestMaxFrameRecordLine: the lines of the frames that expand most stay
+// within interchange.MaxFrameRecordLine of their payload's size.
+func TestMaxFrameRecordLine(t *testing.T) {
 	ctl := bytes.Repeat([]byte{0x01}, 1000)
 	esc := bytes.Repeat([]byte(`\u0001`), 200)
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -31,8 +32,8 @@ func TestMaxJSONLLine(t *testing.T) {
 			f := tt.f
 			f.Seq, f.Session = 1<<64-1, 1<<32-1
 			line := appendFrame(nil, &f, peekFrame(&f))
-			if max := MaxJSONLLine(int64(len(f.Payload))); int64(len(line)) > max {
-				t.Fatalf("line of %d bytes for a payload of %d; MaxJSONLLine says %d", len(line), len(f.Payload), max)
+			if max := interchange.MaxFrameRecordLine(int64(len(f.Payload))); int64(len(line)) > max {
+				t.Fatalf("line of %d bytes for a payload of %d; MaxFrameRecordLine says %d", len(line), len(f.Payload), max)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -53,7 +54,7 @@ func openStore(t *testing.T, frames []store.Frame) *store.DB {
 }
 
 // payloadOf recovers the exact payload bytes from an exported record.
-func payloadOf(t *testing.T, r export.FrameRecord) []byte {
+func payloadOf(t *testing.T, r interchange.FrameRecord) []byte {
 	t.Helper()
 	switch {
 	case r.Payload != nil && r.PayloadBase64 != nil:
@@ -72,13 +73,13 @@ func payloadOf(t *testing.T, r export.FrameRecord) []byte {
 }
 
 // decodeExport parses an export in any format back into records.
-func decodeExport(t *testing.T, format export.Format, b []byte) []export.FrameRecord {
+func decodeExport(t *testing.T, format export.Format, b []byte) []interchange.FrameRecord {
 	t.Helper()
-	var out []export.FrameRecord
+	var out []interchange.FrameRecord
 	switch format {
 	case export.JSONL:
 		for line := range bytes.Lines(b) {
-			var r export.FrameRecord
+			var r interchange.FrameRecord
 			if err := json.Unmarshal(line, &r); err != nil {
 				t.Fatalf("line %q: %v", line[:min(len(line), 80)], err)
 			}
@@ -102,7 +103,7 @@ func decodeExport(t *testing.T, format export.Format, b []byte) []export.FrameRe
 			session, _ := strconv.ParseUint(row[2], 10, 32)
 			size, _ := strconv.Atoi(row[7])
 			code, _ := strconv.Atoi(row[10])
-			r := export.FrameRecord{Seq: seq, Time: row[1], Session: uint32(session), Dir: row[3], Opcode: row[4],
+			r := interchange.FrameRecord{Seq: seq, Time: row[1], Session: uint32(session), Dir: row[3], Opcode: row[4],
 				Action: row[5], MsgID: row[6], Size: size, CloseCode: code, CloseReason: row[11]}
 			if row[9] != "" || row[4] != "text" {
 				r.PayloadBase64 = &row[9]

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -41,10 +43,25 @@ func TestAppendFrameMatchesRecord(t *testing.T) {
 		frames = append(frames, store.Frame{Seq: uint64(100 + i), Time: t0.Add(time.Duration(i)), Dir: store.In, Op: store.Text, Payload: b})
 	}
 	for _, f := range frames {
-		want := appendFrameJSON(nil, new(NewFrameRecord(&f)))
+		rec := interchange.NewFrameRecord(&f)
+		if r := newFrameRecord(&f, peekFrame(&f)); !reflect.DeepEqual(r, rec) {
+			t.Errorf("frame %d: newFrameRecord = %+v, interchange.NewFrameRecord = %+v", f.Seq, r, rec)
+		}
+		want := appendFrameJSON(nil, &rec)
 		got := appendFrame(nil, &f, peekFrame(&f))
 		if !bytes.Equal(got, want) {
 			t.Errorf("frame %d:\n got %s\nwant %s", f.Seq, got, want)
+		}
+		// What is written is the interchange format, member for member.
+		var back interchange.FrameRecord
+		dec := json.NewDecoder(bytes.NewReader(got))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&back); err != nil {
+			t.Errorf("frame %d: %s does not decode as an interchange.FrameRecord: %v", f.Seq, got, err)
+			continue
+		}
+		if !reflect.DeepEqual(back, rec) && utf8.ValidString(rec.Action) && utf8.ValidString(rec.MsgID) {
+			t.Errorf("frame %d: decodes to %+v, want %+v", f.Seq, back, rec)
 		}
 	}
 }

@@ -6,156 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
-
-// HAR is an HTTP Archive (HAR 1.2) document as Chrome DevTools writes it
-// ("Save all as HAR"), reduced to what a WebSocket session needs. Package
-// export writes it (WriteHAR) and the importer reads it with the same types,
-// so what one writes the other reads.
-type HAR struct {
-	Log HARLog `json:"log"`
-}
-
-// HARLog is the log object of a HAR.
-type HARLog struct {
-	Version string     `json:"version"`
-	Creator HARCreator `json:"creator"`
-	Pages   []HARPage  `json:"pages,omitempty"`
-	Entries []HAREntry `json:"entries"`
-}
-
-// HARCreator names the program that wrote a HAR.
-type HARCreator struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
-
-// HARPage is a page of a HAR; WriteHAR writes none, and the importer ignores them.
-type HARPage struct {
-	StartedDateTime string `json:"startedDateTime"`
-	ID              string `json:"id"`
-	Title           string `json:"title"`
-}
-
-// HAREntry is one request of a HAR. A WebSocket session is the upgrade
-// request, with its messages in WebSocketMessages (a DevTools extension).
-type HAREntry struct {
-	ResourceType      string         `json:"_resourceType,omitempty"`
-	Cache             struct{}       `json:"cache"`
-	Request           HARRequest     `json:"request"`
-	Response          HARResponse    `json:"response"`
-	ServerIPAddress   string         `json:"serverIPAddress,omitempty"`
-	StartedDateTime   string         `json:"startedDateTime"`
-	Time              float64        `json:"time"`
-	Timings           HARTimings     `json:"timings"`
-	WebSocketMessages []HARWSMessage `json:"_webSocketMessages,omitempty"`
-	Connection        string         `json:"connection,omitempty"`
-}
-
-// HARRequest is the request of a HAR entry.
-type HARRequest struct {
-	Method      string       `json:"method"`
-	URL         string       `json:"url"`
-	HTTPVersion string       `json:"httpVersion"`
-	Headers     []HARNameVal `json:"headers"`
-	QueryString []HARNameVal `json:"queryString"`
-	Cookies     []HARNameVal `json:"cookies"`
-	HeadersSize int          `json:"headersSize"`
-	BodySize    int          `json:"bodySize"`
-	PostData    *HARContent  `json:"postData,omitempty"`
-}
-
-// HARResponse is the response of a HAR entry.
-type HARResponse struct {
-	Status      int          `json:"status"`
-	StatusText  string       `json:"statusText"`
-	HTTPVersion string       `json:"httpVersion"`
-	Headers     []HARNameVal `json:"headers"`
-	Cookies     []HARNameVal `json:"cookies"`
-	Content     HARContent   `json:"content"`
-	RedirectURL string       `json:"redirectURL"`
-	HeadersSize int          `json:"headersSize"`
-	BodySize    int          `json:"bodySize"`
-}
-
-// HARNameVal is a header, query parameter or cookie.
-type HARNameVal struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
-
-// HARContent is a response's content (or a request's postData).
-type HARContent struct {
-	Size     int    `json:"size"`
-	MimeType string `json:"mimeType"`
-	Text     string `json:"text,omitempty"`
-	Encoding string `json:"encoding,omitempty"`
-}
-
-// HARTimings are an entry's timings in milliseconds; -1 means not applicable.
-type HARTimings struct {
-	Blocked float64 `json:"blocked"`
-	DNS     float64 `json:"dns"`
-	SSL     float64 `json:"ssl"`
-	Connect float64 `json:"connect"`
-	Send    float64 `json:"send"`
-	Wait    float64 `json:"wait"`
-	Receive float64 `json:"receive"`
-}
-
-// HARWSMessage is one WebSocket message of a HAR entry, as DevTools writes
-// it: Type "send" or "receive", Time in seconds since the Unix epoch,
-// Opcode 1 (text: Data is the text) or 2 (binary: Data is base64). WriteHAR
-// also writes close frames, as opcode 8 with the close payload (2-byte code
-// and reason) in base64; DevTools records none.
-type HARWSMessage struct {
-	Type   string    `json:"type"`
-	Time   EpochTime `json:"time"`
-	Opcode int       `json:"opcode"`
-	Data   string    `json:"data"`
-}
-
-// Types of HARWSMessage.
-const (
-	HARSend    = "send"
-	HARReceive = "receive"
-)
-
-// EpochTime is a time as seconds since the Unix epoch with a fraction. It
-// marshals with exactly six decimals (microseconds), the resolution a
-// float64 keeps for current dates.
-type EpochTime float64
-
-// MarshalJSON implements json.Marshaler.
-func (t EpochTime) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, float64(t), 'f', 6, 64), nil
-}
-
-// NewEpochTime converts t, rounded to the microsecond.
-func NewEpochTime(t time.Time) EpochTime {
-	us := t.Round(time.Microsecond).UnixMicro()
-	return EpochTime(float64(us) / 1e6)
-}
-
-// Time returns t as a time.Time in UTC, rounded to the microsecond.
-func (t EpochTime) Time() time.Time {
-	sec, frac := math.Modf(float64(t))
-	us := int64(math.Round(frac * 1e6))
-	return time.Unix(int64(sec), us*1000).UTC()
-}
-
-// HARDateLayout is the layout of startedDateTime: ISO 8601 in UTC with
-// milliseconds, as JavaScript's Date.toJSON writes it.
-const HARDateLayout = "2006-01-02T15:04:05.000Z"
 
 // HAROptions shape what WriteHAR writes. A nil *HAROptions writes
 // "confrec" version "devel" as the creator.
@@ -164,13 +23,14 @@ type HAROptions struct {
 	CreatorVersion string
 }
 
-// WriteHAR writes meeting of db to w as a HAR 1.2 document: one entry per
-// session (the WebSocket upgrade, GET of the session's stored URL, which
-// the recorder stored with its tokens redacted, answered 101), with the
-// session's frames as _webSocketMessages, entries in order of their start.
-// Frames of no known session (0, or a session missing from the meeting) get
-// an entry of their own with an empty URL. The output depends only on what is stored: same meeting, same
-// bytes.
+// WriteHAR writes meeting of db to w as a HAR 1.2 document
+// (interchange.HAR): one entry per session (the WebSocket upgrade, GET of
+// the session's stored URL, which the recorder stored with its tokens
+// redacted, answered 101), with the session's frames as
+// _webSocketMessages, entries in order of their start. Frames of no known
+// session (0, or a session missing from the meeting) get an entry of their
+// own with an empty URL. The output depends only on what is stored: same
+// meeting, same bytes.
 func WriteHAR(w io.Writer, db *store.DB, meeting string, opts *HAROptions) error {
 	version := "devel"
 	if opts != nil && opts.CreatorVersion != "" {
@@ -206,10 +66,10 @@ func WriteHAR(w io.Writer, db *store.DB, meeting string, opts *HAROptions) error
 			ids = append(ids, id)
 		}
 	}
-	h := HAR{Log: HARLog{
+	h := interchange.HAR{Log: interchange.HARLog{
 		Version: "1.2",
-		Creator: HARCreator{Name: "confrec", Version: version},
-		Entries: make([]HAREntry, 0, len(ids)),
+		Creator: interchange.HARCreator{Name: "confrec", Version: version},
+		Entries: make([]interchange.HAREntry, 0, len(ids)),
 	}}
 	all := make([]store.Session, 0, len(ids))
 	for _, id := range ids {
@@ -243,7 +103,7 @@ func WriteHAR(w io.Writer, db *store.DB, meeting string, opts *HAROptions) error
 }
 
 // harEntry describes session s and its frames as one HAR entry.
-func harEntry(s store.Session, frames []store.Frame) HAREntry {
+func harEntry(s store.Session, frames []store.Frame) interchange.HAREntry {
 	end := s.End
 	if n := len(frames); n > 0 && frames[n-1].Time.After(end) {
 		end = frames[n-1].Time
@@ -252,46 +112,46 @@ func harEntry(s store.Session, frames []store.Frame) HAREntry {
 	if !s.Start.IsZero() && end.After(s.Start) {
 		total = float64(end.Sub(s.Start).Round(time.Microsecond).Microseconds()) / 1e3
 	}
-	reqHeaders := []HARNameVal{
+	reqHeaders := []interchange.HARNameVal{
 		{Name: "Connection", Value: "Upgrade"},
 		{Name: "Sec-WebSocket-Version", Value: "13"},
 		{Name: "Upgrade", Value: "websocket"},
 	}
-	respHeaders := []HARNameVal{
+	respHeaders := []interchange.HARNameVal{
 		{Name: "Connection", Value: "Upgrade"},
 		{Name: "Upgrade", Value: "websocket"},
 	}
 	for _, e := range s.Extensions {
-		respHeaders = append(respHeaders, HARNameVal{Name: "Sec-WebSocket-Extensions", Value: e})
+		respHeaders = append(respHeaders, interchange.HARNameVal{Name: "Sec-WebSocket-Extensions", Value: e})
 	}
-	e := HAREntry{
+	e := interchange.HAREntry{
 		ResourceType: "websocket",
-		Request: HARRequest{
+		Request: interchange.HARRequest{
 			Method:      "GET",
 			URL:         s.URL,
 			HTTPVersion: "HTTP/1.1",
 			Headers:     reqHeaders,
 			QueryString: queryString(s.URL),
-			Cookies:     []HARNameVal{},
+			Cookies:     []interchange.HARNameVal{},
 			HeadersSize: -1,
 		},
-		Response: HARResponse{
+		Response: interchange.HARResponse{
 			Status:      101,
 			StatusText:  "Switching Protocols",
 			HTTPVersion: "HTTP/1.1",
 			Headers:     respHeaders,
-			Cookies:     []HARNameVal{},
-			Content:     HARContent{MimeType: "x-unknown"},
+			Cookies:     []interchange.HARNameVal{},
+			Content:     interchange.HARContent{MimeType: "x-unknown"},
 			HeadersSize: -1,
 		},
 		ServerIPAddress:   serverIP(s.RemoteAddr),
-		StartedDateTime:   s.Start.UTC().Format(HARDateLayout),
+		StartedDateTime:   s.Start.UTC().Format(interchange.HARDateLayout),
 		Time:              total,
-		Timings:           HARTimings{Blocked: -1, DNS: -1, SSL: -1, Connect: -1, Wait: total},
-		WebSocketMessages: make([]HARWSMessage, 0, len(frames)),
+		Timings:           interchange.HARTimings{Blocked: -1, DNS: -1, SSL: -1, Connect: -1, Wait: total},
+		WebSocketMessages: make([]interchange.HARWSMessage, 0, len(frames)),
 	}
 	if s.Start.IsZero() {
-		e.StartedDateTime = time.Unix(0, 0).UTC().Format(HARDateLayout)
+		e.StartedDateTime = time.Unix(0, 0).UTC().Format(interchange.HARDateLayout)
 	}
 	for i := range frames {
 		e.WebSocketMessages = append(e.WebSocketMessages, harMessage(&frames[i]))
@@ -301,10 +161,10 @@ func harEntry(s store.Session, frames []store.Frame) HAREntry {
 
 // harMessage describes one frame as DevTools does: text as is, any other
 // payload in base64.
-func harMessage(f *store.Frame) HARWSMessage {
-	m := HARWSMessage{Type: HARReceive, Time: NewEpochTime(f.Time), Opcode: int(f.Op)}
+func harMessage(f *store.Frame) interchange.HARWSMessage {
+	m := interchange.HARWSMessage{Type: interchange.HARReceive, Time: interchange.NewEpochTime(f.Time), Opcode: int(f.Op)}
 	if f.Dir == store.Out {
-		m.Type = HARSend
+		m.Type = interchange.HARSend
 	}
 	if f.Op == store.Text {
 		m.Data = string(f.Payload)
@@ -316,8 +176,8 @@ func harMessage(f *store.Frame) HARWSMessage {
 
 // queryString lists u's query parameters in their order in u (HAR wants
 // them decoded).
-func queryString(u string) []HARNameVal {
-	out := []HARNameVal{}
+func queryString(u string) []interchange.HARNameVal {
+	out := []interchange.HARNameVal{}
 	pu, err := url.Parse(u)
 	if err != nil {
 		return out
@@ -327,8 +187,8 @@ func queryString(u string) []HARNameVal {
 
 // splitQuery splits a raw query into decoded name/value pairs, keeping
 // their order (url.Values would sort them).
-func splitQuery(raw string) []HARNameVal {
-	var out []HARNameVal
+func splitQuery(raw string) []interchange.HARNameVal {
+	var out []interchange.HARNameVal
 	for raw != "" {
 		var kv string
 		kv, raw, _ = strings.Cut(raw, "&")
@@ -342,7 +202,7 @@ func splitQuery(raw string) []HARNameVal {
 		if uv, err := url.QueryUnescape(v); err == nil {
 			v = uv
 		}
-		out = append(out, HARNameVal{Name: k, Value: v})
+		out = append(out, interchange.HARNameVal{Name: k, Value: v})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -44,7 +45,7 @@ func ExampleWriteHAR() {
 		fmt.Println(err)
 		return
 	}
-	var h export.HAR
+	var h interchange.HAR
 	if err := json.Unmarshal(buf.Bytes(), &h); err != nil {
 		fmt.Println(err)
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -77,7 +78,7 @@ func TestWriteHARGolden(t *testing.T) {
 	}
 	checkHARSchema(t, got.Bytes())
 
-	var h export.HAR
+	var h interchange.HAR
 	if err := json.Unmarshal(got.Bytes(), &h); err != nil {
 		t.Fatal(err)
 	}
@@ -86,13 +87,13 @@ func TestWriteHARGolden(t *testing.T) {
 	}
 	tests := []struct {
 		entry, msg int
-		want       export.HARWSMessage
+		want       interchange.HARWSMessage
 	}{
-		{0, 0, export.HARWSMessage{Type: "send", Time: export.NewEpochTime(t0.Add(10 * time.Millisecond)), Opcode: 1, Data: `{"action":"Subscribe","sequence":"1","data":"{\"confToken\":\"Basic [redacted:0badc0de]\"}"}`}},
-		{1, 0, export.HARWSMessage{Type: "receive", Time: export.NewEpochTime(t0.Add(time.Second)), Opcode: 2, Data: "AAEC/wo="}},
-		{1, 1, export.HARWSMessage{Type: "receive", Time: export.NewEpochTime(t0.Add(time.Second + 2*time.Millisecond)), Opcode: 1, Data: ""}},
-		{1, 2, export.HARWSMessage{Type: "receive", Time: export.NewEpochTime(t0.Add(time.Second + 3*time.Millisecond)), Opcode: 8, Data: "A+htZWV0aW5nIGVuZGVk"}},
-		{2, 0, export.HARWSMessage{Type: "receive", Time: export.NewEpochTime(t0.Add(2 * time.Second)), Opcode: 1, Data: `{"orphan":true}`}},
+		{0, 0, interchange.HARWSMessage{Type: "send", Time: interchange.NewEpochTime(t0.Add(10 * time.Millisecond)), Opcode: 1, Data: `{"action":"Subscribe","sequence":"1","data":"{\"confToken\":\"Basic [redacted:0badc0de]\"}"}`}},
+		{1, 0, interchange.HARWSMessage{Type: "receive", Time: interchange.NewEpochTime(t0.Add(time.Second)), Opcode: 2, Data: "AAEC/wo="}},
+		{1, 1, interchange.HARWSMessage{Type: "receive", Time: interchange.NewEpochTime(t0.Add(time.Second + 2*time.Millisecond)), Opcode: 1, Data: ""}},
+		{1, 2, interchange.HARWSMessage{Type: "receive", Time: interchange.NewEpochTime(t0.Add(time.Second + 3*time.Millisecond)), Opcode: 8, Data: "A+htZWV0aW5nIGVuZGVk"}},
+		{2, 0, interchange.HARWSMessage{Type: "receive", Time: interchange.NewEpochTime(t0.Add(2 * time.Second)), Opcode: 1, Data: `{"orphan":true}`}},
 	}
 	for _, tt := range tests {
 		if got := h.Log.Entries[tt.entry].WebSocketMessages[tt.msg]; got != tt.want {
@@ -111,7 +112,7 @@ func TestEpochTime(t *testing.T) {
 		{time.Date(2025, 3, 18, 2, 0, 0, 999999600, time.UTC), "1742263201.000000"},
 	}
 	for _, tt := range tests {
-		e := export.NewEpochTime(tt.in)
+		e := interchange.NewEpochTime(tt.in)
 		b, err := json.Marshal(e)
 		if err != nil || string(b) != tt.want {
 			t.Errorf("%v: %s, %v; want %s", tt.in, b, err, tt.want)

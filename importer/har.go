@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/confrec/confrec/confctl"
-	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -128,7 +128,7 @@ type harScan struct {
 // must have its types. log and log.entries may appear once each.
 func (sc *harScan) scan(r io.ReaderAt) error {
 	dec := json.NewDecoder(io.NewSectionReader(r, 0, math.MaxInt64))
-	var h export.HAR
+	var h interchange.HAR
 	var seenLog, seenEntries bool
 	_, err := members(dec, "the HAR", func(key string) error {
 		if !strings.EqualFold(key, "log") {
@@ -160,7 +160,7 @@ func (sc *harScan) scan(r io.ReaderAt) error {
 
 // entry reads entry i of log.entries.
 func (sc *harScan) entry(dec *json.Decoder, i int) error {
-	var e export.HAREntry
+	var e interchange.HAREntry
 	var ms *harMessages
 	null, err := members(dec, fmt.Sprintf("entry %d", i), func(key string) error {
 		if !strings.EqualFold(key, "_webSocketMessages") {
@@ -223,14 +223,14 @@ func (sc *harScan) messages(dec *json.Decoder) (*harMessages, error) {
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return err
 		}
-		if m.Type == export.HARSend && m.Opcode == int(store.Text) {
+		if m.Type == interchange.HARSend && m.Opcode == int(store.Text) {
 			var data string
 			if err := json.Unmarshal(m.Data, &data); err != nil {
 				return err
 			}
-			sc.secrets.message(&export.HARWSMessage{Type: m.Type, Opcode: m.Opcode, Data: data})
+			sc.secrets.message(&interchange.HARWSMessage{Type: m.Type, Opcode: m.Opcode, Data: data})
 		}
-		if m.Type != export.HARSend && m.Type != export.HARReceive {
+		if m.Type != interchange.HARSend && m.Type != interchange.HARReceive {
 			return nil
 		}
 		t := m.Time.Time()
@@ -254,16 +254,16 @@ func (sc *harScan) messages(dec *json.Decoder) (*harMessages, error) {
 // harMessageNames are the members of a HAR message that import reads.
 var harMessageNames = []string{"type", "time", "opcode", "data"}
 
-// harMessageHead is an export.HARWSMessage with its data left as JSON.
+// harMessageHead is an interchange.HARWSMessage with its data left as JSON.
 type harMessageHead struct {
-	Type   string           `json:"type"`
-	Time   export.EpochTime `json:"time"`
-	Opcode int              `json:"opcode"`
-	Data   json.RawMessage  `json:"data"`
+	Type   string                `json:"type"`
+	Time   interchange.EpochTime `json:"time"`
+	Opcode int                   `json:"opcode"`
+	Data   json.RawMessage       `json:"data"`
 }
 
 // newHARSession makes the session of entry e, whose messages are ms.
-func newHARSession(e *export.HAREntry, ms *harMessages) (*harSession, error) {
+func newHARSession(e *interchange.HAREntry, ms *harMessages) (*harSession, error) {
 	s := &harSession{url: e.Request.URL, remote: e.ServerIPAddress, msgs: ms.off, sorted: ms.sorted}
 	if t, err := time.Parse(time.RFC3339Nano, e.StartedDateTime); err == nil {
 		s.start = t.UTC()
@@ -476,7 +476,7 @@ func newHARSource(r io.ReaderAt, s *harSession, red *confctl.Redactor) (*harSour
 	src.dec, src.r = nil, r
 	for dec.More() {
 		start := dec.InputOffset()
-		var m export.HARWSMessage
+		var m interchange.HARWSMessage
 		if err := dec.Decode(&m); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 		}
@@ -491,7 +491,7 @@ func newHARSource(r io.ReaderAt, s *harSession, red *confctl.Redactor) (*harSour
 // next reads the next frame into head, or sets ok false after the last.
 func (s *harSource) next() error {
 	s.ok = false
-	var m export.HARWSMessage
+	var m interchange.HARWSMessage
 	if s.dec == nil {
 		if len(s.index) == 0 {
 			return nil
@@ -509,7 +509,7 @@ func (s *harSource) next() error {
 		return nil
 	}
 	for s.dec.More() {
-		m = export.HARWSMessage{}
+		m = interchange.HARWSMessage{}
 		if err := s.dec.Decode(&m); err != nil {
 			return fmt.Errorf("%w: %v", ErrFormat, err)
 		}
@@ -540,20 +540,20 @@ func (h *harMerge) Pop() any {
 }
 
 // isHARFrame says whether m is a frame: DevTools' "error" notes are not.
-func isHARFrame(m *export.HARWSMessage) bool {
-	return m.Type == export.HARSend || m.Type == export.HARReceive
+func isHARFrame(m *interchange.HARWSMessage) bool {
+	return m.Type == interchange.HARSend || m.Type == interchange.HARReceive
 }
 
 // harFrame turns message m into a frame, its payload redacted by red: the
 // one place where an imported frame is redacted. ok is false for a
 // message that is not a frame.
-func harFrame(m *export.HARWSMessage, red *confctl.Redactor) (f store.Frame, ok bool) {
+func harFrame(m *interchange.HARWSMessage, red *confctl.Redactor) (f store.Frame, ok bool) {
 	if !isHARFrame(m) {
 		return f, false
 	}
 	f.Time = m.Time.Time()
 	f.Dir = store.In
-	if m.Type == export.HARSend {
+	if m.Type == interchange.HARSend {
 		f.Dir = store.Out
 	}
 	switch m.Opcode {
@@ -622,7 +622,7 @@ func (s *harSecrets) add(v string) {
 }
 
 // entry collects the secrets of e's request and response.
-func (s *harSecrets) entry(e *export.HAREntry) {
+func (s *harSecrets) entry(e *interchange.HAREntry) {
 	if u, err := url.Parse(e.Request.URL); err == nil {
 		for k, vs := range u.Query() {
 			if isTokenName(k) {
@@ -664,8 +664,8 @@ func (s *harSecrets) entry(e *export.HAREntry) {
 }
 
 // message collects the confToken of m if it is a Subscribe sent.
-func (s *harSecrets) message(m *export.HARWSMessage) {
-	if m.Type != export.HARSend || m.Opcode != int(store.Text) {
+func (s *harSecrets) message(m *interchange.HARWSMessage) {
+	if m.Type != interchange.HARSend || m.Opcode != int(store.Text) {
 		return
 	}
 	env, err := confctl.DecodeEnvelope([]byte(m.Data))

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/confrec/confrec/confctl"
-	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -115,12 +115,12 @@ func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOption
 	return res, nil
 }
 
-// parseFrameRecord reads one export.FrameRecord line back into a frame.
+// parseFrameRecord reads one interchange.FrameRecord line back into a frame.
 func parseFrameRecord(b []byte) (store.Frame, error) {
 	if err := checkMembers(b, frameRecordNames); err != nil {
 		return store.Frame{}, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	var r export.FrameRecord
+	var r interchange.FrameRecord
 	if err := json.Unmarshal(b, &r); err != nil {
 		return store.Frame{}, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
@@ -172,7 +172,7 @@ func parseFrameRecord(b []byte) (store.Frame, error) {
 // 3, ..., and calls fn with each. A line may be as long as export frames
 // writes for a frame of maxFrame bytes.
 func readJSONL(r io.Reader, maxFrame int64, fn func(store.Frame) error) error {
-	lr := lineReader{r: bufio.NewReaderSize(r, 64<<10), max: export.MaxJSONLLine(maxFrame)}
+	lr := lineReader{r: bufio.NewReaderSize(r, 64<<10), max: interchange.MaxFrameRecordLine(maxFrame)}
 	line := 0
 	var n uint64
 	for {

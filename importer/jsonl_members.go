@@ -6,13 +6,13 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/internal/jsonscan"
 )
 
-// frameRecordNames are the member names of an export.FrameRecord line.
+// frameRecordNames are the member names of an interchange.FrameRecord line.
 var frameRecordNames = func() []string {
-	t := reflect.TypeFor[export.FrameRecord]()
+	t := reflect.TypeFor[interchange.FrameRecord]()
 	var names []string
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")

@@ -19,7 +19,7 @@
 //
 // The canonical export is what `confrec export frames CONFID` writes with no
 // options: export.Frames with nil options, JSON Lines of every frame in
-// sequence order, each line the fields of export.FrameRecord in their
+// sequence order, each line the fields of interchange.FrameRecord in their
 // declared order, times in UTC with nine fraction digits, and a newline after
 // every line. The same frames always give the same bytes.
 //

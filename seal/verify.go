@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -125,13 +125,13 @@ func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "none"
 	}
-	return t.UTC().Format(export.TimeLayout)
+	return t.UTC().Format(interchange.TimeLayout)
 }
 
 // decodeRecord turns one exported line back into the frame the chain covers.
 func decodeRecord(line []byte) (store.Frame, error) {
 	line = bytes.TrimSuffix(line, []byte("\n"))
-	var r export.FrameRecord
+	var r interchange.FrameRecord
 	if err := json.Unmarshal(line, &r); err != nil {
 		return store.Frame{}, fmt.Errorf("%w: %v", ErrExportFormat, err)
 	}

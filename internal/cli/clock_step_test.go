@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -135,7 +135,7 @@ func jsonlOf(t *testing.T, frames []jsonlFrame) string {
 	var b strings.Builder
 	for i, f := range frames {
 		p := f.payload
-		rec := export.FrameRecord{Seq: uint64(i + 1), Time: f.time.UTC().Format(export.TimeLayout), Session: f.session,
+		rec := interchange.FrameRecord{Seq: uint64(i + 1), Time: f.time.UTC().Format(interchange.TimeLayout), Session: f.session,
 			Dir: f.dir, Opcode: "text", Size: len(p), Payload: &p}
 		line, err := json.Marshal(rec)
 		if err != nil {

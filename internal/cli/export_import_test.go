@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confrec/confrec/export"
 	"github.com/confrec/confrec/importer"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -117,7 +117,7 @@ func TestExportImportHAR(t *testing.T) {
 	dir := t.TempDir()
 	harPath := filepath.Join(dir, "session.har")
 	mustRun(t, nil, "--db", db, "export", "har", "555000111", "-o", harPath)
-	var h export.HAR
+	var h interchange.HAR
 	if err := json.Unmarshal(readFile(t, harPath), &h); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 )
 
 const testPassword = "s3cret-host-pw-7741"
@@ -73,7 +73,7 @@ func isReply(action string) bool {
 }
 
 // exported reads `confrec export frames CONFID --format jsonl` of a database.
-func exported(t *testing.T, db, id string, extra ...string) []export.FrameRecord {
+func exported(t *testing.T, db, id string, extra ...string) []interchange.FrameRecord {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "frames.jsonl")
 	mustRun(t, nil, append([]string{"--db", db, "export", "frames", id, "--format", "jsonl", "-o", out}, extra...)...)
@@ -81,9 +81,9 @@ func exported(t *testing.T, db, id string, extra ...string) []export.FrameRecord
 	if err != nil {
 		t.Fatal(err)
 	}
-	var recs []export.FrameRecord
+	var recs []interchange.FrameRecord
 	for line := range bytes.Lines(b) {
-		var r export.FrameRecord
+		var r interchange.FrameRecord
 		if err := json.Unmarshal(line, &r); err != nil {
 			t.Fatalf("export line %.80q: %v", line, err)
 		}
@@ -92,7 +92,7 @@ func exported(t *testing.T, db, id string, extra ...string) []export.FrameRecord
 	return recs
 }
 
-func payload(t *testing.T, r export.FrameRecord) []byte {
+func payload(t *testing.T, r interchange.FrameRecord) []byte {
 	t.Helper()
 	if r.Payload != nil {
 		return []byte(*r.Payload)
@@ -108,8 +108,8 @@ func payload(t *testing.T, r export.FrameRecord) []byte {
 }
 
 // notifications are the in frames a server played: not replies, not close.
-func notifications(t *testing.T, recs []export.FrameRecord) []export.FrameRecord {
-	var out []export.FrameRecord
+func notifications(t *testing.T, recs []interchange.FrameRecord) []interchange.FrameRecord {
+	var out []interchange.FrameRecord
 	for _, r := range recs {
 		if r.Dir == "in" && r.Opcode != "close" && !isReply(r.Action) {
 			out = append(out, r)
@@ -120,7 +120,7 @@ func notifications(t *testing.T, recs []export.FrameRecord) []export.FrameRecord
 
 // samePayloads fails unless got carries exactly want's payloads, in order,
 // but for the meeting passcodes, which are stored redacted.
-func samePayloads(t *testing.T, got []export.FrameRecord, want [][]byte) {
+func samePayloads(t *testing.T, got []interchange.FrameRecord, want [][]byte) {
 	t.Helper()
 	for i := range min(len(got), len(want)) {
 		if p, w := payload(t, got[i]), withoutPasscodes(want[i]); !bytes.Equal(p, w) {
@@ -147,7 +147,7 @@ func testdata(name string) string {
 	return p
 }
 
-func gap(t *testing.T, a, b export.FrameRecord) time.Duration {
+func gap(t *testing.T, a, b interchange.FrameRecord) time.Duration {
 	t.Helper()
 	ta, err1 := time.Parse(time.RFC3339Nano, a.Time)
 	tb, err2 := time.Parse(time.RFC3339Nano, b.Time)

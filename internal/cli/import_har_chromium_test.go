@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 )
 
 var updateHAR = flag.Bool("update-har", false, "capture testdata/"+chromiumHAR+" again with headless chromium")
@@ -197,7 +197,7 @@ func (w *listenWriter) String() string {
 
 // captureHAR loads pageURL in headless chromium and returns the HAR of what
 // it did once its WebSocket closed.
-func captureHAR(t *testing.T, pageURL string) *export.HAR {
+func captureHAR(t *testing.T, pageURL string) *interchange.HAR {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
@@ -257,19 +257,21 @@ func captureHAR(t *testing.T, pageURL string) *export.HAR {
 }
 
 // cdpHeaders turns the protocol's header object into HAR headers, sorted.
-func cdpHeaders(m map[string]string) []export.HARNameVal {
-	out := []export.HARNameVal{}
+func cdpHeaders(m map[string]string) []interchange.HARNameVal {
+	out := []interchange.HARNameVal{}
 	for k, v := range m {
 		for line := range strings.SplitSeq(v, "\n") {
-			out = append(out, export.HARNameVal{Name: k, Value: line})
+			out = append(out, interchange.HARNameVal{Name: k, Value: line})
 		}
 	}
-	slices.SortFunc(out, func(a, b export.HARNameVal) int { return strings.Compare(a.Name+"\x00"+a.Value, b.Name+"\x00"+b.Value) })
+	slices.SortFunc(out, func(a, b interchange.HARNameVal) int {
+		return strings.Compare(a.Name+"\x00"+a.Value, b.Name+"\x00"+b.Value)
+	})
 	return out
 }
 
-func harQuery(u string) []export.HARNameVal {
-	out := []export.HARNameVal{}
+func harQuery(u string) []interchange.HARNameVal {
+	out := []interchange.HARNameVal{}
 	pu, err := url.Parse(u)
 	if err != nil {
 		return out
@@ -281,19 +283,19 @@ func harQuery(u string) []export.HARNameVal {
 		k, v, _ := strings.Cut(kv, "=")
 		k, _ = url.QueryUnescape(k)
 		v, _ = url.QueryUnescape(v)
-		out = append(out, export.HARNameVal{Name: k, Value: v})
+		out = append(out, interchange.HARNameVal{Name: k, Value: v})
 	}
 	return out
 }
 
 func isoTime(wall float64) string {
-	return export.EpochTime(wall).Time().Format(export.HARDateLayout)
+	return interchange.EpochTime(wall).Time().Format(interchange.HARDateLayout)
 }
 
 // buildHAR writes the HAR of session sid's Network events as DevTools does:
 // an entry per fetch or document request, with its response body, and an
 // entry per WebSocket with its messages.
-func buildHAR(c *cdp, sid string) *export.HAR {
+func buildHAR(c *cdp, sid string) *interchange.HAR {
 	t := c.t
 	t.Helper()
 	type request struct {
@@ -318,7 +320,7 @@ func buildHAR(c *cdp, sid string) *export.HAR {
 		// WebSocket
 		ws       bool
 		wsURL    string
-		messages []export.HARWSMessage
+		messages []interchange.HARWSMessage
 	}
 	var order []string
 	reqs := map[string]*request{}
@@ -382,20 +384,20 @@ func buildHAR(c *cdp, sid string) *export.HAR {
 				PayloadData string
 			}
 			json.Unmarshal(p.Response, &f)
-			typ := export.HARReceive
+			typ := interchange.HARReceive
 			if m.Method == "Network.webSocketFrameSent" {
-				typ = export.HARSend
+				typ = interchange.HARSend
 			}
 			// DevTools' pseudo wall time: the handshake's wall time plus
 			// the monotonic time since.
 			wall := r.WallTime + (p.Timestamp - r.Timestamp)
-			r.messages = append(r.messages, export.HARWSMessage{Type: typ, Time: export.EpochTime(wall), Opcode: f.Opcode, Data: f.PayloadData})
+			r.messages = append(r.messages, interchange.HARWSMessage{Type: typ, Time: interchange.EpochTime(wall), Opcode: f.Opcode, Data: f.PayloadData})
 		}
 	}
-	h := &export.HAR{Log: export.HARLog{
+	h := &interchange.HAR{Log: interchange.HARLog{
 		Version: "1.2",
-		Creator: export.HARCreator{Name: "WebInspector", Version: "537.36"},
-		Entries: []export.HAREntry{},
+		Creator: interchange.HARCreator{Name: "WebInspector", Version: "537.36"},
+		Entries: []interchange.HAREntry{},
 	}}
 	for _, id := range order {
 		r := reqs[id]
@@ -403,42 +405,42 @@ func buildHAR(c *cdp, sid string) *export.HAR {
 			t.Fatalf("request %s (%s) has no response", id, r.Request.URL)
 		}
 		wait := (r.respTime - r.Timestamp) * 1000
-		e := export.HAREntry{
+		e := interchange.HAREntry{
 			ResourceType: strings.ToLower(r.Type),
-			Request: export.HARRequest{
+			Request: interchange.HARRequest{
 				Method:      r.Request.Method,
 				URL:         r.Request.URL,
 				HTTPVersion: "HTTP/1.1",
 				Headers:     cdpHeaders(r.Request.Headers),
 				QueryString: harQuery(r.Request.URL),
-				Cookies:     []export.HARNameVal{},
+				Cookies:     []interchange.HARNameVal{},
 				HeadersSize: -1,
 			},
-			Response: export.HARResponse{
+			Response: interchange.HARResponse{
 				Status:      r.Response.Status,
 				StatusText:  r.Response.StatusText,
 				HTTPVersion: "HTTP/1.1",
 				Headers:     cdpHeaders(r.Response.Headers),
-				Cookies:     []export.HARNameVal{},
-				Content:     export.HARContent{MimeType: r.Response.MimeType},
+				Cookies:     []interchange.HARNameVal{},
+				Content:     interchange.HARContent{MimeType: r.Response.MimeType},
 				HeadersSize: -1,
 				BodySize:    -1,
 			},
 			ServerIPAddress: r.Response.RemoteIP,
 			StartedDateTime: isoTime(r.WallTime),
 			Time:            wait,
-			Timings:         export.HARTimings{Blocked: -1, DNS: -1, SSL: -1, Connect: -1, Wait: wait},
+			Timings:         interchange.HARTimings{Blocked: -1, DNS: -1, SSL: -1, Connect: -1, Wait: wait},
 		}
 		if r.ws {
 			e.ResourceType = "websocket"
 			e.Request.Method = "GET"
 			e.Request.URL = r.wsURL
 			e.Request.QueryString = harQuery(r.wsURL)
-			e.Response.Content = export.HARContent{MimeType: "x-unknown"}
+			e.Response.Content = interchange.HARContent{MimeType: "x-unknown"}
 			e.Response.BodySize = 0
 			e.WebSocketMessages = r.messages
 			if e.WebSocketMessages == nil {
-				e.WebSocketMessages = []export.HARWSMessage{}
+				e.WebSocketMessages = []interchange.HARWSMessage{}
 			}
 		} else {
 			var body struct {
@@ -454,7 +456,7 @@ func buildHAR(c *cdp, sid string) *export.HAR {
 		}
 		h.Log.Entries = append(h.Log.Entries, e)
 	}
-	if !slices.ContainsFunc(h.Log.Entries, func(e export.HAREntry) bool { return len(e.WebSocketMessages) > 0 }) {
+	if !slices.ContainsFunc(h.Log.Entries, func(e interchange.HAREntry) bool { return len(e.WebSocketMessages) > 0 }) {
 		t.Fatalf("no WebSocket messages captured: %s", fmt.Sprint(len(c.events), " events"))
 	}
 	return h
@@ -462,7 +464,7 @@ func buildHAR(c *cdp, sid string) *export.HAR {
 
 // chromiumSecrets returns the secrets the captured HAR holds: the host password, the
 // control token (bare and as sent), and the WebSocket token.
-func chromiumSecrets(t *testing.T, h *export.HAR) []string {
+func chromiumSecrets(t *testing.T, h *interchange.HAR) []string {
 	t.Helper()
 	secrets := []string{testPassword}
 	for _, e := range h.Log.Entries {
@@ -495,12 +497,12 @@ func chromiumSecrets(t *testing.T, h *export.HAR) []string {
 func TestImportChromiumHAR(t *testing.T) {
 	t.Parallel()
 	raw := readFile(t, testdata(chromiumHAR))
-	var h export.HAR
+	var h interchange.HAR
 	if err := json.Unmarshal(raw, &h); err != nil {
 		t.Fatal(err)
 	}
 	secrets := chromiumSecrets(t, &h)
-	var browser []export.HARWSMessage
+	var browser []interchange.HARWSMessage
 	for _, e := range h.Log.Entries {
 		browser = append(browser, e.WebSocketMessages...)
 	}

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -179,12 +179,12 @@ func infoIn(t *testing.T, env []string, db, id string) infoJSON {
 
 // exportedIn reads `confrec export frames CONFID` (JSON Lines on stdout),
 // with extra environment for the process.
-func exportedIn(t *testing.T, env []string, db, id string) []export.FrameRecord {
+func exportedIn(t *testing.T, env []string, db, id string) []interchange.FrameRecord {
 	t.Helper()
 	r := mustRun(t, env, "--db", db, "export", "frames", id)
-	var recs []export.FrameRecord
+	var recs []interchange.FrameRecord
 	for line := range strings.Lines(r.stdout) {
-		var rec export.FrameRecord
+		var rec interchange.FrameRecord
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("export line %.80q: %v", line, err)
 		}
