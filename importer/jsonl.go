@@ -3,7 +3,6 @@ package importer
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +114,10 @@ func JSONL(ctx context.Context, db *store.DB, r io.ReadSeeker, opts *JSONLOption
 	return res, nil
 }
 
-// parseFrameRecord reads one interchange.FrameRecord line back into a frame.
+// parseFrameRecord reads one interchange.FrameRecord line back into a
+// frame. Beyond what FrameRecord.Frame reads, it refuses a direction or
+// opcode other than the three an export names, and a size that is not the
+// payload's.
 func parseFrameRecord(b []byte) (store.Frame, error) {
 	if err := checkMembers(b, frameRecordNames); err != nil {
 		return store.Frame{}, fmt.Errorf("%w: %w", ErrFormat, err)
@@ -124,40 +126,15 @@ func parseFrameRecord(b []byte) (store.Frame, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return store.Frame{}, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	f := store.Frame{Seq: r.Seq, Session: r.Session}
-	var err error
-	if f.Time, err = time.Parse(time.RFC3339Nano, r.Time); err != nil {
-		return f, fmt.Errorf("%w: time %q: %v", ErrFormat, r.Time, err)
+	f, err := r.Frame()
+	if err != nil {
+		return f, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	switch r.Dir {
-	case "in":
-		f.Dir = store.In
-	case "out":
-		f.Dir = store.Out
-	default:
+	if f.Dir != store.In && f.Dir != store.Out || r.Dir != f.Dir.String() {
 		return f, fmt.Errorf("%w: dir %q: want in or out", ErrFormat, r.Dir)
 	}
-	switch r.Opcode {
-	case "text":
-		f.Op = store.Text
-	case "binary":
-		f.Op = store.Binary
-	case "close":
-		f.Op = store.Close
-	default:
+	if f.Op != store.Text && f.Op != store.Binary && f.Op != store.Close || r.Opcode != f.Op.String() {
 		return f, fmt.Errorf("%w: opcode %q: want text, binary or close", ErrFormat, r.Opcode)
-	}
-	switch {
-	case r.Payload != nil && r.PayloadBase64 != nil:
-		return f, fmt.Errorf("%w: both payload and payload_base64 (a frame has one of them)", ErrFormat)
-	case r.Payload != nil:
-		f.Payload = []byte(*r.Payload)
-	case r.PayloadBase64 != nil:
-		if f.Payload, err = base64.StdEncoding.DecodeString(*r.PayloadBase64); err != nil {
-			return f, fmt.Errorf("%w: payload_base64: %v", ErrFormat, err)
-		}
-	default:
-		return f, fmt.Errorf("%w: no payload or payload_base64", ErrFormat)
 	}
 	if len(f.Payload) != r.Size {
 		return f, fmt.Errorf("%w: payload of %d bytes, size says %d", ErrFormat, len(f.Payload), r.Size)

@@ -8,9 +8,10 @@
 // # Basics
 //
 // FrameRecord is one frame with its derived members (action, msg_id,
-// size, close code and reason). NewFrameRecord describes a store.Frame.
-// TimeLayout is the layout of its times and MaxFrameRecordLine bounds the
-// length of a JSON Lines line.
+// size, close code and reason). NewFrameRecord describes a store.Frame;
+// FrameRecord.Frame turns a decoded record back into the frame the store's
+// hash chain covers. TimeLayout is the layout of its times and
+// MaxFrameRecordLine bounds the length of a JSON Lines line.
 //
 // HAR and the HAR* types are an HTTP Archive 1.2 document as Chrome
 // DevTools writes it, reduced to what a WebSocket session needs.
@@ -21,9 +22,13 @@
 // # Caveats
 //
 // The package holds formats, not I/O: it reads no file and no store.
+// FrameRecord.Frame checks only the members the hash chain covers; a
+// reader that trusts the derived members (the importer checks size) checks
+// them itself. Its errors wrap no sentinel, so that each reader wraps them
+// with its own (importer.ErrFormat, seal.ErrExportFormat).
 //
 // A HAR keeps message times to the microsecond and its data as a JSON
 // string: a frame record is the exact copy, a HAR is not.
 //
-// ExampleEpochTime shows a HAR message time.
+// ExampleFrameRecord_Frame shows a record's round trip.
 package interchange

@@ -2,6 +2,11 @@ package interchange
 
 import (
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/confrec/confrec/confctl"
@@ -59,6 +64,69 @@ func NewFrameRecord(f *store.Frame) FrameRecord {
 		r.CloseCode, r.CloseReason = int(code), reason
 	}
 	return r
+}
+
+// Frame returns the frame r describes: its seq, time, session, direction,
+// opcode and payload, which is what the store's hash chain covers. It reads
+// the time in any RFC 3339 form, dir and opcode as NewFrameRecord writes
+// them (a name, or "dir(N)" and "opcode(N)" for a value without one), and
+// exactly one of payload and payload_base64.
+//
+// The members derived from the payload (size, action, msg_id, close_code,
+// close_reason) are not checked: a reader that trusts them checks them
+// itself. The error names the member at fault and wraps no sentinel, so
+// that each reader wraps it with its own.
+func (r *FrameRecord) Frame() (store.Frame, error) {
+	f := store.Frame{Seq: r.Seq, Session: r.Session}
+	var err error
+	if f.Time, err = time.Parse(time.RFC3339Nano, r.Time); err != nil {
+		return f, fmt.Errorf("time %q: %w", r.Time, err)
+	}
+	dir, ok := parseEnum(r.Dir, "dir", dirNames)
+	if !ok {
+		return f, fmt.Errorf("dir %q: want in or out", r.Dir)
+	}
+	f.Dir = store.Direction(dir)
+	op, ok := parseEnum(r.Opcode, "opcode", opcodeNames)
+	if !ok {
+		return f, fmt.Errorf("opcode %q: want text, binary or close", r.Opcode)
+	}
+	f.Op = store.Opcode(op)
+	switch {
+	case r.Payload != nil && r.PayloadBase64 != nil:
+		return f, errors.New("both payload and payload_base64 (a frame has one of them)")
+	case r.Payload != nil:
+		f.Payload = []byte(*r.Payload)
+	case r.PayloadBase64 != nil:
+		if f.Payload, err = base64.StdEncoding.DecodeString(*r.PayloadBase64); err != nil {
+			return f, fmt.Errorf("payload_base64: %w", err)
+		}
+	default:
+		return f, errors.New("no payload or payload_base64")
+	}
+	return f, nil
+}
+
+// Names of directions and opcodes, as store's String methods write them.
+var (
+	dirNames    = map[string]uint8{"in": uint8(store.In), "out": uint8(store.Out)}
+	opcodeNames = map[string]uint8{"text": uint8(store.Text), "binary": uint8(store.Binary), "close": uint8(store.Close)}
+)
+
+// parseEnum reads a direction or opcode as store's String methods write
+// it: one of names, or kind+"(N)" for a value without a name.
+func parseEnum(s, kind string, names map[string]uint8) (uint8, bool) {
+	if v, ok := names[s]; ok {
+		return v, true
+	}
+	if inner, ok := strings.CutPrefix(s, kind+"("); ok {
+		if inner, ok = strings.CutSuffix(inner, ")"); ok {
+			if v, err := strconv.ParseUint(inner, 10, 8); err == nil {
+				return uint8(v), true
+			}
+		}
+	}
+	return 0, false
 }
 
 // MaxFrameRecordLine is the length, in bytes and without its newline, that

@@ -5,14 +5,12 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/confrec/confrec/interchange"
@@ -135,44 +133,9 @@ func decodeRecord(line []byte) (store.Frame, error) {
 	if err := json.Unmarshal(line, &r); err != nil {
 		return store.Frame{}, fmt.Errorf("%w: %v", ErrExportFormat, err)
 	}
-	t, err := time.Parse(time.RFC3339Nano, r.Time)
+	f, err := r.Frame()
 	if err != nil {
-		return store.Frame{}, fmt.Errorf("%w: time %q: %v", ErrExportFormat, r.Time, err)
-	}
-	f := store.Frame{Seq: r.Seq, Time: t, Session: r.Session}
-	if f.Dir, err = parseEnum[store.Direction](r.Dir, "dir", map[string]uint8{"in": uint8(store.In), "out": uint8(store.Out)}); err != nil {
-		return f, err
-	}
-	op, err := parseEnum[store.Opcode](r.Opcode, "opcode", map[string]uint8{"text": uint8(store.Text), "binary": uint8(store.Binary), "close": uint8(store.Close)})
-	if err != nil {
-		return f, err
-	}
-	f.Op = op
-	switch {
-	case r.Payload != nil && r.PayloadBase64 == nil:
-		f.Payload = []byte(*r.Payload)
-	case r.PayloadBase64 != nil && r.Payload == nil:
-		if f.Payload, err = base64.StdEncoding.DecodeString(*r.PayloadBase64); err != nil {
-			return f, fmt.Errorf("%w: payload_base64: %v", ErrExportFormat, err)
-		}
-	default:
-		return f, fmt.Errorf("%w: want exactly one of payload and payload_base64", ErrExportFormat)
+		return f, fmt.Errorf("%w: %v", ErrExportFormat, err)
 	}
 	return f, nil
-}
-
-// parseEnum reads a direction or opcode as export writes it: its name, or
-// "dir(N)"/"opcode(N)" for a value without one.
-func parseEnum[T ~uint8](s, kind string, names map[string]uint8) (T, error) {
-	if v, ok := names[s]; ok {
-		return T(v), nil
-	}
-	if inner, ok := strings.CutPrefix(s, kind+"("); ok {
-		if inner, ok = strings.CutSuffix(inner, ")"); ok {
-			if v, err := strconv.ParseUint(inner, 10, 8); err == nil {
-				return T(v), nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("%w: %s %q", ErrExportFormat, kind, s)
 }
