@@ -78,32 +78,6 @@ func peekFrame(f *store.Frame) frameInfo {
 	return fi
 }
 
-// newFrameRecord is interchange.NewFrameRecord with f's frameInfo already
-// read.
-func newFrameRecord(f *store.Frame, fi frameInfo) interchange.FrameRecord {
-	r := interchange.FrameRecord{
-		Seq:     f.Seq,
-		Time:    f.Time.UTC().Format(interchange.TimeLayout),
-		Session: f.Session,
-		Dir:     f.Dir.String(),
-		Opcode:  f.Op.String(),
-		Action:  string(fi.action),
-		MsgID:   string(fi.msgID),
-		Size:    len(f.Payload),
-	}
-	if fi.text {
-		s := string(f.Payload)
-		r.Payload = &s
-	} else {
-		s := base64.StdEncoding.EncodeToString(f.Payload)
-		r.PayloadBase64 = &s
-	}
-	if code, reason, ok := f.CloseStatus(); ok {
-		r.CloseCode, r.CloseReason = int(code), reason
-	}
-	return r
-}
-
 // Frames writes meeting's frames from db to w. JSON Lines and CSV stream as
 // they go; JSON writes one array. w is written through a buffer that Frames
 // flushes before it returns. Frames encodes on every CPU (GOMAXPROCS

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"strconv"
 
+	"github.com/confrec/confrec/interchange"
 	"github.com/confrec/confrec/store"
 )
 
@@ -21,8 +22,8 @@ func (csvEncoder) begin(w *bufio.Writer) error {
 // newAppender encodes rows with appendCSVRecord straight into b.
 func (csvEncoder) newAppender() recordAppender {
 	row := make([]string, len(frameCSVHeader))
-	return func(b []byte, f *store.Frame, fi frameInfo) ([]byte, error) {
-		rec := newFrameRecord(f, fi)
+	return func(b []byte, f *store.Frame, _ frameInfo) ([]byte, error) {
+		rec := interchange.NewFrameRecord(f)
 		r := &rec
 		row[0] = strconv.FormatUint(r.Seq, 10)
 		row[1] = r.Time
