@@ -23,7 +23,9 @@
 // [DecodeEnvelope] reads the header every frame shares into an [Envelope];
 // [IsReply] and [IsNotification] tell the frame families apart, and
 // [DataObject] unwraps data that requests send double-encoded as a string.
-// Payloads are left raw for the caller to decode.
+// Payloads are left raw for the caller to decode, except for two facts a
+// recorder needs: [BasicInfoTitle] reads a ConfBasicInfoNotify's title and
+// [DynamicInfoDestroyed] tells a ConfDynamicInfoNotify that ends the meeting.
 //
 // [Secret] and [Redactor] keep credentials out of logs, errors and the
 // store; [APIError], [ErrMeetingNotRunning] and the other errors classify

@@ -3,12 +3,10 @@ package recorder
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -303,13 +301,6 @@ func (s *session) readEnded(now time.Time, err error) {
 	s.fail(endDropped, s.r.red.Err(err))
 }
 
-// notifyFields are the top-level members of ConfBasicInfoNotify and
-// ConfDynamicInfoNotify that the recorder acts on.
-type notifyFields struct {
-	Title json.RawMessage `json:"title"`
-	State json.RawMessage `json:"state"`
-}
-
 // inspect learns from a text message: heartbeat echoes, the meeting title
 // and the meeting's end. It only returns store errors; a message that does
 // not parse is simply not learnt from.
@@ -326,21 +317,7 @@ func (s *session) inspect(b []byte) error {
 			s.hb.answer(env.Sequence)
 		}
 	case confctl.ActionConfBasicInfo:
-		var f notifyFields
-		if json.Unmarshal(b, &f) != nil {
-			return nil
-		}
-		title, ok := text(f.Title)
-		if !ok {
-			env, err := confctl.DecodeEnvelope(b)
-			if err != nil {
-				return nil
-			}
-			if obj, isObj := env.DataObject(); isObj && json.Unmarshal(obj, &f) == nil {
-				title, ok = text(f.Title)
-			}
-		}
-		if ok && title != "" && title != s.r.title {
+		if title, ok := confctl.BasicInfoTitle(b); ok && title != "" && title != s.r.title {
 			if err := s.r.db.SetLabel(s.r.o.ConfID, "title", title); err != nil {
 				return fmt.Errorf("set title: %w", err)
 			}
@@ -348,14 +325,7 @@ func (s *session) inspect(b []byte) error {
 			s.r.log.Info("meeting title", "meeting", s.r.o.ConfID, "title", title)
 		}
 	case confctl.ActionConfDynamicInfo:
-		if !mayHoldDestroyed(b) {
-			return nil
-		}
-		var f notifyFields
-		if json.Unmarshal(b, &f) != nil {
-			return nil
-		}
-		if state, _ := text(f.State); strings.EqualFold(state, "Destroyed") {
+		if confctl.DynamicInfoDestroyed(b) {
 			select {
 			case <-s.destroyed:
 			default:
@@ -384,35 +354,6 @@ func mayLearnFrom(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// mayHoldDestroyed reports whether b could hold the state "Destroyed" in
-// any letter case (strings.EqualFold's, which also folds "ſ" to "s"): it
-// holds "troyed" in any ASCII case, or an escape that might spell it.
-func mayHoldDestroyed(b []byte) bool {
-	if bytes.IndexByte(b, '\\') >= 0 {
-		return true
-	}
-	const tail = "troyed" // no letter in it has a non-ASCII fold
-	for i := 0; i+len(tail) <= len(b); i++ {
-		if c := b[i]; (c == 't' || c == 'T') && strings.EqualFold(string(b[i:i+len(tail)]), tail) {
-			return true
-		}
-	}
-	return false
-}
-
-// text returns a JSON string's value, or a JSON number's text.
-func text(raw json.RawMessage) (string, bool) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, true
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String(), true
-	}
-	return "", false
 }
 
 // close records a normal-closure Close frame with reason and performs the
