@@ -17,6 +17,9 @@ var (
 	// ErrFormat is returned when the file is not a HAR or frame JSON Lines
 	// file, or a record in it is malformed.
 	ErrFormat = errors.New("malformed import file")
+	// ErrLineTooLong is returned by JSONL, with ErrFormat, when a line is
+	// longer than export writes for a frame of JSONLOptions.MaxFrame bytes.
+	ErrLineTooLong = errors.New("line too long for the largest frame")
 	// ErrNoMeetingID is returned when no meeting ID was given and the file
 	// names none.
 	ErrNoMeetingID = errors.New("no meeting ID")

@@ -160,8 +160,8 @@ func readJSONL(r io.Reader, maxFrame int64, fn func(store.Frame) error) error {
 		line++
 		var long *longLineError
 		if errors.As(err, &long) {
-			return fmt.Errorf("line %d is %d bytes, longer than the largest line export frames writes (%d bytes, for frames of up to %d bytes; raise --max-frame for larger ones): %w",
-				line, long.n, lr.max, maxFrame, ErrFormat)
+			return fmt.Errorf("line %d is %d bytes, longer than the largest line export frames writes (%d bytes, for frames of up to %d bytes): %w: %w",
+				line, long.n, lr.max, maxFrame, ErrLineTooLong, ErrFormat)
 		}
 		if err != nil {
 			return fmt.Errorf("line %d: %w", line, err)

@@ -21,7 +21,7 @@ var (
 	// password was never accepted, and retrying would only repeat the
 	// refusal. The wrapped *confctl.APIError gives the server's answer. A
 	// 401 after the password has been accepted once is retried instead.
-	ErrPasswordRefused = errors.New("the service refused the host password: check --password-file or $CONFREC_HOST_PASSWORD")
+	ErrPasswordRefused = errors.New("the service refused the host password")
 
 	// ErrNotRunning is returned by Record when the token service says the
 	// meeting is not running (confctl.ErrMeetingNotRunning, which the
@@ -35,8 +35,8 @@ var (
 // ErrDowngrade is returned by Record when an https token API hands out a
 // cleartext (ws:// or http://) wsURL and Options.AllowCleartext is not set:
 // nothing is sent to that server. The wrapping text names its scheme and
-// host.
-var ErrDowngrade = errors.New("the https token API handed out a cleartext WebSocket URL, which would send the tokens unencrypted: refused (--insecure allows it)")
+// host. Options.AllowCleartext allows it.
+var ErrDowngrade = errors.New("the https token API handed out a cleartext WebSocket URL, which would send the tokens unencrypted: refused")
 
 // notRunningError is ErrNotRunning for one meeting, with the token
 // service's answer.
@@ -58,12 +58,12 @@ var (
 	// when the connection ends before the meeting does: the connect URL's
 	// tmpToken is single-use, so there is no way back in. Everything
 	// received before the drop is durable when it is returned.
-	ErrCannotReconnect = errors.New("connection dropped and --ws-url gives no way to reconnect: use the token flow (--password-file) to reconnect")
+	ErrCannotReconnect = errors.New("connection dropped and the connect URL gives no way to reconnect: use the token flow to reconnect")
 
 	// ErrTmpTokenRefused is returned by Record in direct mode when the
 	// WebSocket handshake is refused with HTTP 401 or 403: the connect
 	// URL's tmpToken is single-use and valid for 60 seconds, so it was
 	// most likely used or expired. The wrapped error gives the handshake's
 	// answer, with the token redacted.
-	ErrTmpTokenRefused = errors.New("the server refused the connect URL's tmpToken, which is single-use and valid for 60 s: copy a fresh connect URL, or use the token flow (--password-file)")
+	ErrTmpTokenRefused = errors.New("the server refused the connect URL's tmpToken, which is single-use and valid for 60 s: copy a fresh connect URL, or use the token flow")
 )

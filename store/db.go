@@ -202,7 +202,7 @@ func openBolt(path string, bo *bolt.Options) (bdb *bolt.DB, err error) {
 	case err == nil:
 		return bdb, nil
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("%w (a running `confrec record`?); stop it or use another --db", ErrLocked)
+		return nil, ErrLocked
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, fmt.Errorf("%w: %v", ErrNotConfrec, err)
 	case errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):

@@ -52,7 +52,7 @@ func newApp(stdout, stderr io.Writer, demo []byte, s *seams) *cli.App {
 	return &cli.App{
 		Name:  "confrec",
 		Usage: "record, replay and export Huawei Cloud Meeting meeting-control WebSocket sessions",
-		Commands: interruptible([]*cli.Command{
+		Commands: hinted(interruptible([]*cli.Command{
 			recordCommand(),       // record.go
 			meetingsCommand(),     // meetings.go
 			infoCommand(),         // info.go
@@ -69,7 +69,7 @@ func newApp(stdout, stderr io.Writer, demo []byte, s *seams) *cli.App {
 			keygenCommand(),       // keygen.go
 			verifyCommand(),       // verify.go
 			verifyExportCommand(), // verify_export.go
-		}),
+		})),
 		Flags:          globalFlags, // flags.go
 		Writer:         stdout,
 		ErrWriter:      stderr,

@@ -54,8 +54,10 @@ func openRead(c *cli.Context) (*store.DB, error) {
 			// usual wait for its lock.
 			db, err = store.Open(path, &store.Options{ReadOnly: true, Context: c.Context})
 			if errors.Is(err, store.ErrLocked) {
-				return nil, fmt.Errorf("read %s: %w, which does not answer on %s (a `confrec record` older than this confrec?): wait for it to end, or stop it",
-					path, store.ErrLocked, store.SnapshotSocket(path))
+				return nil, &hintError{
+					err:  fmt.Errorf("read %s: %w", path, store.ErrLocked),
+					hint: fmt.Sprintf(", which does not answer on %s (a `confrec record` older than this confrec?): wait for it to end, or stop it", store.SnapshotSocket(path)),
+				}
 			}
 		}
 	}

@@ -8,6 +8,10 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/confrec/confrec/importer"
+	"github.com/confrec/confrec/recorder"
+	"github.com/confrec/confrec/store"
 )
 
 // Exit codes.
@@ -66,4 +70,53 @@ func commandPath(c *cli.Context) string {
 		return c.App.Name
 	}
 	return strings.TrimSpace(c.Command.HelpName)
+}
+
+// hints are the command line's advice for errors of the packages, whose
+// texts name no flag: appended to an error that matches err.
+var hints = []struct {
+	err  error
+	hint string
+}{
+	{store.ErrLocked, " (a running `confrec record`?); stop it or use another --" + flgDB},
+	{recorder.ErrPasswordRefused, ": check --" + flgPasswordFile + " or $" + envPassword},
+	{recorder.ErrDowngrade, " (--" + flgInsecure + " allows it)"},
+	{recorder.ErrCannotReconnect, " (record with --" + flgPasswordFile + " instead of --" + flgWSURL + ")"},
+	{recorder.ErrTmpTokenRefused, " (a fresh --" + flgWSURL + ", or --" + flgPasswordFile + ")"},
+	{importer.ErrLineTooLong, " (raise --" + flgMaxFrame + " for larger frames)"},
+}
+
+// hintError is an error with the command line's advice appended.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() + e.hint }
+func (e *hintError) Unwrap() error { return e.err }
+
+// hint returns err with the advice of the first of hints it matches, or err
+// itself when it matches none or carries advice already (a hintError).
+func hint(err error) error {
+	if err == nil || errors.As(err, new(*hintError)) {
+		return err
+	}
+	for _, h := range hints {
+		if errors.Is(err, h.err) {
+			return &hintError{err: err, hint: h.hint}
+		}
+	}
+	return err
+}
+
+// hinted makes every action of cmds, and of their subcommands, return its
+// errors with the command line's advice (hint).
+func hinted(cmds []*cli.Command) []*cli.Command {
+	for _, cmd := range cmds {
+		if action := cmd.Action; action != nil {
+			cmd.Action = func(c *cli.Context) error { return hint(action(c)) }
+		}
+		hinted(cmd.Subcommands)
+	}
+	return cmds
 }

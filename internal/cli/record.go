@@ -105,7 +105,7 @@ func runRecord(c *cli.Context) error {
 		opts.ConfID = id
 		opts.Logger = logger
 		wg.Go(func() {
-			errs[i] = recordMeeting(c.Context, db, &opts)
+			errs[i] = hint(recordMeeting(c.Context, db, &opts))
 			if errs[i] != nil && len(ids) > 1 {
 				// The others go on: say so now, not only at exit.
 				logger.Error("recording failed", "meeting", id, "err", errs[i])
