@@ -113,9 +113,34 @@ type stamp struct {
 	action  string
 }
 
-func (s *stamp) event(kind EventKind, pid, name, old, new string) Event {
+// personChange is an event of kind about one person, from old to new.
+func (s *stamp) personChange(kind EventKind, pid, name, old, new string) Event {
 	return Event{Time: s.t, Received: s.recv, Seq: s.seq, Kind: kind, Action: s.action,
 		PID: pid, Name: name, Old: old, New: new}
+}
+
+// personEvent is an event of kind about one person, with no values.
+func (s *stamp) personEvent(kind EventKind, pid, name string) Event {
+	return s.personChange(kind, pid, name, "", "")
+}
+
+// meetingChange is an event of kind about the meeting or the stream, from
+// old to new.
+func (s *stamp) meetingChange(kind EventKind, old, new string) Event {
+	return s.personChange(kind, "", "", old, new)
+}
+
+// meetingEvent is an event of kind about the meeting or the stream, with
+// no values.
+func (s *stamp) meetingEvent(kind EventKind) Event {
+	return s.personChange(kind, "", "", "", "")
+}
+
+// unknown is the EventUnknown for a frame the fold cannot use, saying why.
+func (s *stamp) unknown(detail string) Event {
+	ev := s.meetingEvent(EventUnknown)
+	ev.Detail = detail
+	return ev
 }
 
 // Apply folds one frame and appends the events it derives to dst, returning
@@ -149,24 +174,17 @@ func (f *Folder) Apply(dst []Event, fr *store.Frame) []Event {
 		f.sessClose = describeClose(fr)
 		return dst
 	case store.Binary:
-		ev := st.event(EventUnknown, "", "", "", "")
-		ev.Detail = fmt.Sprintf("binary frame of %d bytes", len(fr.Payload))
-		return append(dst, ev)
+		return append(dst, st.unknown(fmt.Sprintf("binary frame of %d bytes", len(fr.Payload))))
 	default:
-		ev := st.event(EventUnknown, "", "", "", "")
-		ev.Detail = fmt.Sprintf("frame with opcode %d", fr.Op)
-		return append(dst, ev)
+		return append(dst, st.unknown(fmt.Sprintf("frame with opcode %d", fr.Op)))
 	}
 
 	w := &f.w
 	if err := decodeFrame(fr.Payload, w); err != nil {
-		ev := st.event(EventUnknown, "", "", "", "")
 		if err == errNotObject {
-			ev.Detail = "not a JSON object"
-		} else {
-			ev.Detail = "malformed JSON: " + err.Error()
+			return append(dst, st.unknown("not a JSON object"))
 		}
-		return append(dst, ev)
+		return append(dst, st.unknown("malformed JSON: "+err.Error()))
 	}
 	if t, ok := epochTime(w.CreateTime); ok {
 		st.t = t
@@ -174,23 +192,19 @@ func (f *Folder) Apply(dst []Event, fr *store.Frame) []Event {
 	}
 	st.action = w.Action
 	if w.Action == "" {
-		ev := st.event(EventUnknown, "", "", "", "")
-		ev.Detail = "no action"
-		return append(dst, ev)
+		return append(dst, st.unknown("no action"))
 	}
 	if confctl.IsReplyAction(w.Action) {
 		return dst
 	}
 	if !knownAction(w.Action) {
-		ev := st.event(EventUnknown, "", "", "", "")
-		ev.Detail = "unknown action"
-		return append(dst, ev)
+		return append(dst, st.unknown("unknown action"))
 	}
 
 	if w.MsgID != "" {
 		h := hashString(w.MsgID)
 		if _, dup := f.seen[h]; dup {
-			ev := st.event(EventDuplicateMsg, "", "", "", "")
+			ev := st.meetingEvent(EventDuplicateMsg)
 			ev.Detail = w.MsgID
 			return append(dst, ev)
 		}
@@ -198,7 +212,7 @@ func (f *Folder) Apply(dst []Event, fr *store.Frame) []Event {
 	}
 	if w.MsgMode == 1 {
 		if last, ok := f.versions[w.Action]; ok && w.Version != last+1 {
-			dst = append(dst, st.event(EventVersionGap, "", "", strconv.FormatInt(last, 10), strconv.FormatInt(w.Version, 10)))
+			dst = append(dst, st.meetingChange(EventVersionGap, strconv.FormatInt(last, 10), strconv.FormatInt(w.Version, 10)))
 		}
 		f.versions[w.Action] = w.Version
 	}
@@ -237,9 +251,7 @@ func (f *Folder) Apply(dst []Event, fr *store.Frame) []Event {
 
 // noList is the EventUnknown for a list notification without a list.
 func noList(st *stamp) Event {
-	ev := st.event(EventUnknown, "", "", "", "")
-	ev.Detail = "no data list"
-	return ev
+	return st.unknown("no data list")
 }
 
 // knownAction reports whether the fold knows action (whether or not it
@@ -488,18 +500,18 @@ func (f *Folder) foldDynamic(dst []Event, st *stamp, payload []byte, full bool) 
 	if m.State != old.State {
 		switch m.State {
 		case "Created":
-			dst = append(dst, st.event(EventMeetingStarted, "", "", old.State, m.State))
+			dst = append(dst, st.meetingChange(EventMeetingStarted, old.State, m.State))
 			f.endedAt = time.Time{}
 		case "Destroyed":
-			dst = append(dst, st.event(EventMeetingEnded, "", "", old.State, m.State))
+			dst = append(dst, st.meetingChange(EventMeetingEnded, old.State, m.State))
 			f.endedAt = st.t
 		}
 	}
 	if m.Locked != old.Locked {
-		dst = append(dst, st.event(pick(m.Locked, EventMeetingLocked, EventMeetingUnlocked), "", "", "", ""))
+		dst = append(dst, st.meetingEvent(pick(m.Locked, EventMeetingLocked, EventMeetingUnlocked)))
 	}
 	if m.Recording != old.Recording {
-		dst = append(dst, st.event(pick(m.Recording, EventRecordingStarted, EventRecordingStopped), "", "", "", ""))
+		dst = append(dst, st.meetingEvent(pick(m.Recording, EventRecordingStarted, EventRecordingStopped)))
 	}
 	return dst
 }

@@ -172,25 +172,25 @@ func (f *Folder) maybeJoin(dst []Event, st *stamp, p *participant) []Event {
 		kind = EventRejoined
 	}
 	f.everJoined[p.PID] = struct{}{}
-	return append(dst, st.event(kind, p.PID, p.Name, "", p.Role))
+	return append(dst, st.personChange(kind, p.PID, p.Name, "", p.Role))
 }
 
 // changes appends the events for the attribute changes from a to b.
 func changes(dst []Event, st *stamp, a, b *Participant) []Event {
 	if a.Role != b.Role {
-		dst = append(dst, st.event(EventRoleChanged, b.PID, b.Name, a.Role, b.Role))
+		dst = append(dst, st.personChange(EventRoleChanged, b.PID, b.Name, a.Role, b.Role))
 	}
 	if a.Muted != b.Muted {
-		dst = append(dst, st.event(pick(b.Muted, EventMuted, EventUnmuted), b.PID, b.Name, "", ""))
+		dst = append(dst, st.personEvent(pick(b.Muted, EventMuted, EventUnmuted), b.PID, b.Name))
 	}
 	if a.Camera != b.Camera {
-		dst = append(dst, st.event(pick(b.Camera, EventCameraOn, EventCameraOff), b.PID, b.Name, "", ""))
+		dst = append(dst, st.personEvent(pick(b.Camera, EventCameraOn, EventCameraOff), b.PID, b.Name))
 	}
 	if a.Hand != b.Hand {
-		dst = append(dst, st.event(pick(b.Hand, EventHandRaised, EventHandLowered), b.PID, b.Name, "", ""))
+		dst = append(dst, st.personEvent(pick(b.Hand, EventHandRaised, EventHandLowered), b.PID, b.Name))
 	}
 	if a.Sharing != b.Sharing {
-		dst = append(dst, st.event(pick(b.Sharing, EventSharingStarted, EventSharingStopped), b.PID, b.Name, "", ""))
+		dst = append(dst, st.personEvent(pick(b.Sharing, EventSharingStarted, EventSharingStopped), b.PID, b.Name))
 	}
 	return dst
 }
@@ -205,7 +205,7 @@ func (f *Folder) removeParticipant(dst []Event, st *stamp, pid string) []Event {
 	if !p.joined {
 		return dst
 	}
-	return append(dst, st.event(EventLeft, p.PID, p.Name, p.Role, ""))
+	return append(dst, st.personChange(EventLeft, p.PID, p.Name, p.Role, ""))
 }
 
 // indexTel remembers p as the participant with its TEL, for invite results
@@ -245,7 +245,7 @@ func (f *Folder) foldWaiting(dst []Event, st *stamp, items []wireItem, full bool
 			}
 			w.Name = w.Attrs["NAME"]
 			f.waiting[it.PID] = w
-			dst = append(dst, st.event(EventWaitingJoined, w.PID, w.Name, "", ""))
+			dst = append(dst, st.personEvent(EventWaitingJoined, w.PID, w.Name))
 			continue
 		}
 		if replace {
@@ -281,7 +281,7 @@ func (f *Folder) removeWaiting(dst []Event, st *stamp, pid string) []Event {
 		return dst
 	}
 	delete(f.waiting, pid)
-	return append(dst, st.event(EventWaitingLeft, w.PID, w.Name, "", ""))
+	return append(dst, st.personEvent(EventWaitingLeft, w.PID, w.Name))
 }
 
 // foldAttendees folds an AttendeesNotify. Attendees are keyed by userUUID,
@@ -361,12 +361,12 @@ func (f *Folder) foldSpeakers(dst []Event, st *stamp, items []wireItem) []Event 
 	sort.SliceStable(next, func(i, j int) bool { return next[i].Volume > next[j].Volume })
 	for _, s := range f.speakers {
 		if !slices.ContainsFunc(next, func(n Speaker) bool { return n.PID == s.PID }) {
-			dst = append(dst, st.event(EventSpeakerStopped, s.PID, s.Name, strconv.Itoa(s.Volume), ""))
+			dst = append(dst, st.personChange(EventSpeakerStopped, s.PID, s.Name, strconv.Itoa(s.Volume), ""))
 		}
 	}
 	for _, s := range next {
 		if !slices.ContainsFunc(f.speakers, func(o Speaker) bool { return o.PID == s.PID }) {
-			dst = append(dst, st.event(EventSpeakerStarted, s.PID, s.Name, "", strconv.Itoa(s.Volume)))
+			dst = append(dst, st.personChange(EventSpeakerStarted, s.PID, s.Name, "", strconv.Itoa(s.Volume)))
 		}
 	}
 	f.spare, f.speakers = f.speakers, next
@@ -396,7 +396,7 @@ func (f *Folder) foldInvites(dst []Event, st *stamp, items []wireItem, full bool
 			r.PID, r.Name = e.pid, e.name
 		}
 		f.invites = append(f.invites, r)
-		ev := st.event(EventInviteResult, r.PID, r.Name, "", code)
+		ev := st.personChange(EventInviteResult, r.PID, r.Name, "", code)
 		ev.Detail, ev.CallNumber = r.Meaning, r.CallNumber
 		dst = append(dst, ev)
 	}
