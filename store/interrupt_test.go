@@ -86,3 +86,34 @@ func TestCompactInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// cancelOnWrite is a writer that cancels a context at its nth write.
+type cancelOnWrite struct {
+	n, writes int
+	cancel    context.CancelFunc
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	if w.writes++; w.writes == w.n {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// TestWriteToCancelledMidCopy: a WriteTo whose Context is cancelled while
+// it copies, in the first meta page, the second or the pages after them,
+// fails with context.Canceled (bbolt words a meta page's write error
+// without wrapping it).
+func TestWriteToCancelledMidCopy(t *testing.T) {
+	t.Parallel()
+	path := interruptDB(t, 5000)
+	for _, n := range []int{1, 2, 3} {
+		ctx, cancel := context.WithCancel(t.Context())
+		db := openAt(t, path, &store.Options{ReadOnly: true, Context: ctx})
+		_, err := db.WriteTo(&cancelOnWrite{n: n, cancel: cancel})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled at write %d: %v, want context.Canceled", n, err)
+		}
+		cancel()
+	}
+}

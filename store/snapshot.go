@@ -58,32 +58,41 @@ const (
 // slow network peer.
 func (db *DB) WriteTo(w io.Writer) (int64, error) {
 	var n int64
-	if db.opts.Context != nil {
-		w = &interruptibleWriter{w: w, db: db}
-	}
+	cw := &copyWriter{w: w, db: db}
 	err := db.view(func(tx *bolt.Tx) error {
 		var err error
-		n, err = tx.WriteTo(w)
+		n, err = tx.WriteTo(cw)
 		return err
 	})
 	if err != nil {
+		// bbolt formats the error of a meta page's write with %s: the
+		// writer's own error keeps the chain (context.Canceled among them).
+		if cw.err != nil {
+			err = cw.err
+		}
 		return n, fmt.Errorf("copy store %s: %w", db.path, err)
 	}
 	return n, nil
 }
 
-// interruptibleWriter is WriteTo's destination while Options.Context can
-// interrupt the copy: each write fails once the context is done.
-type interruptibleWriter struct {
-	w  io.Writer
-	db *DB
+// copyWriter is WriteTo's destination: it fails each write once
+// Options.Context is done, and keeps the first error it returned.
+type copyWriter struct {
+	w   io.Writer
+	db  *DB
+	err error
 }
 
-func (iw *interruptibleWriter) Write(p []byte) (int, error) {
-	if err := iw.db.interrupted(); err != nil {
-		return 0, err
+func (cw *copyWriter) Write(p []byte) (int, error) {
+	if cw.err == nil {
+		cw.err = cw.db.interrupted()
 	}
-	return iw.w.Write(p)
+	if cw.err != nil {
+		return 0, cw.err
+	}
+	n, err := cw.w.Write(p)
+	cw.err = err
+	return n, err
 }
 
 // SnapshotSocket returns the unix socket path on which a recorder of the
