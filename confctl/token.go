@@ -18,7 +18,7 @@ import (
 const DefaultTokenLifetime = 30 * time.Minute
 
 // maxResponseBytes bounds how much of a REST response body is read.
-const maxResponseBytes = 1 << 20
+const maxResponseBytes = 8 << 20
 
 // Client calls the two REST endpoints that hand out the tokens needed to
 // open the push channel: CreateConfToken (Client.ConfToken) and
@@ -195,6 +195,13 @@ func (c *Client) get(ctx context.Context, op, path, confID string, hdr http.Head
 	if confID == "" {
 		return nil, fmt.Errorf("%s: %w", op, ErrMissingConferenceID)
 	}
+	return c.do(ctx, http.MethodGet, op, path, url.Values{"conferenceID": {confID}}, hdr, nil, red)
+}
+
+// do sends method base+path?query with hdr and body (nil: none) and returns
+// the body of a 2xx response whose returnCode, if any, is 0. It follows no
+// redirect. red holds the call's secrets; every error text goes through it.
+func (c *Client) do(ctx context.Context, method, op, path string, query url.Values, hdr http.Header, body []byte, red *Redactor) ([]byte, error) {
 	base, hc := DefaultAPIURL, http.DefaultClient
 	if c != nil && c.BaseURL != "" {
 		base = c.BaseURL
@@ -202,8 +209,15 @@ func (c *Client) get(ctx context.Context, op, path, confID string, hdr http.Head
 	if c != nil && c.HTTPClient != nil {
 		hc = c.HTTPClient
 	}
-	u := strings.TrimRight(base, "/") + path + "?conferenceID=" + url.QueryEscape(confID)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	u := strings.TrimRight(base, "/") + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, red.Err(stripURLError(err)))
 	}
@@ -211,6 +225,9 @@ func (c *Client) get(ctx context.Context, op, path, confID string, hdr http.Head
 		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := noRedirects(hc).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, red.Err(stripURLError(err)))
@@ -219,11 +236,11 @@ func (c *Client) get(ctx context.Context, op, path, confID string, hdr http.Head
 	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 		return nil, &RedirectError{Op: op, Status: resp.StatusCode, Target: red.RedactString(redirectTarget(req.URL, loc))}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	out, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return nil, fmt.Errorf("%s: read response: %w", op, red.Err(stripURLError(err)))
 	}
-	code, msg, failed := bodyError(body)
+	code, msg, failed := bodyError(out)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 || failed {
 		return nil, &APIError{
 			Op:      op,
@@ -232,7 +249,7 @@ func (c *Client) get(ctx context.Context, op, path, confID string, hdr http.Head
 			Message: red.RedactURL(msg),
 		}
 	}
-	return body, nil
+	return out, nil
 }
 
 // ErrRedirectRefused is matched by a *RedirectError: a token call answered
