@@ -1,6 +1,7 @@
 package confctl
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -277,14 +278,28 @@ func (c *Client) OnlineMeetings(ctx context.Context, accessToken Secret, offset,
 	if err != nil {
 		return OnlinePage{}, err
 	}
+	p, err := decodeOnlinePage(body, offset, limit)
+	if err != nil {
+		return OnlinePage{}, fmt.Errorf("%s: %w", opOnlineMeetings, err)
+	}
+	return p, nil
+}
+
+// decodeOnlinePage reads an online-list page; offset and limit are the
+// request's, used when the page does not echo them.
+func decodeOnlinePage(body []byte, offset, limit int) (OnlinePage, error) {
 	var raw struct {
-		Offset json.RawMessage   `json:"offset"`
-		Limit  json.RawMessage   `json:"limit"`
-		Count  json.RawMessage   `json:"count"`
-		Data   []json.RawMessage `json:"data"`
+		Offset json.RawMessage `json:"offset"`
+		Limit  json.RawMessage `json:"limit"`
+		Count  json.RawMessage `json:"count"`
+		Data   json.RawMessage `json:"data"`
 	}
 	if err := decodeObject(body, &raw); err != nil {
-		return OnlinePage{}, fmt.Errorf("%s: %w", opOnlineMeetings, err)
+		return OnlinePage{}, err
+	}
+	var data []json.RawMessage
+	if d := bytes.TrimSpace(raw.Data); len(d) > 0 && string(d) != "null" && json.Unmarshal(d, &data) != nil {
+		return OnlinePage{}, fmt.Errorf("%w: data is not a list", ErrInvalidResponse)
 	}
 	p := OnlinePage{Offset: offset, Limit: limit}
 	if n, ok := lenientInt(raw.Offset); ok {
@@ -294,7 +309,7 @@ func (c *Client) OnlineMeetings(ctx context.Context, accessToken Secret, offset,
 		p.Limit = n
 	}
 	p.Count, _ = lenientInt(raw.Count)
-	for _, d := range raw.Data {
+	for _, d := range data {
 		ci, ok := decodeConferenceInfo(d)
 		if !ok || ci.ConferenceID == "" {
 			p.Skipped++

@@ -97,6 +97,12 @@ type Options struct {
 	// means the default.
 	DestroyedGrace time.Duration
 
+	// WaitStart makes Record wait for a meeting that is not running yet:
+	// while the token service says it is not running and no session has
+	// connected, Record asks again with the backoff's growing waits
+	// instead of returning ErrNotRunning. Token flow only.
+	WaitStart bool
+
 	// minRenewGap is the shortest wait between two successful renewals of
 	// the control token; <=0 means minRenewGap (10s). Only tests set it.
 	minRenewGap time.Duration

@@ -88,7 +88,8 @@ type recorder struct {
 // HTTP 403, ErrPasswordRefused for a 401 on the first CreateConfToken, or
 // confctl.ErrRedirectRefused), when an https token API hands out a cleartext
 // WebSocket URL (ErrDowngrade, unless Options.AllowCleartext), when the
-// meeting is not running before any session connected (ErrNotRunning), and
+// meeting is not running before any session connected (ErrNotRunning, unless
+// Options.WaitStart), and
 // in direct mode when the connection fails or ends early
 // (ErrCannotReconnect). Error texts never hold a secret.
 //
@@ -185,6 +186,16 @@ func (r *recorder) connectFailed(ctx context.Context, err error, bo *backoff) (e
 	switch {
 	case ctx.Err() != nil:
 		return Stopped, nil, true
+	case errors.Is(err, confctl.ErrMeetingNotRunning) && r.sessions == 0 && r.o.WaitStart && !r.o.direct():
+		d := bo.next()
+		if bo.n == 1 {
+			r.log.Info("waiting for the meeting to start", "meeting", r.o.ConfID)
+		}
+		r.log.Debug("meeting not running yet", "meeting", r.o.ConfID, "retry_in", d)
+		if wait(ctx, d) != nil {
+			return Stopped, nil, true
+		}
+		return 0, nil, false
 	case errors.Is(err, confctl.ErrMeetingNotRunning) && r.sessions == 0:
 		return Unfinished, &notRunningError{confID: r.o.ConfID, err: err}, true
 	case errors.Is(err, confctl.ErrMeetingNotRunning):

@@ -56,7 +56,7 @@ and a drop ends the recording with an error.
 While it records, meetings, info, export, replay and backup work on the same --db: it serves them
 consistent snapshots on a unix socket (mode 0600) in a directory only this user can use:
 $XDG_RUNTIME_DIR/confrec/, else $TMPDIR/confrec-UID/, else ~/.cache/confrec/.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: flgConfID, Category: catConnect, Usage: "record the meeting `ID` (repeat for several meetings at once)"},
 			&cli.StringFlag{Name: flgAPIURL, Value: confctl.DefaultAPIURL, EnvVars: []string{"CONFREC_API_URL"}, Category: catConnect,
 				Usage: "base `URL` of the meeting REST API (token flow)"},
@@ -69,7 +69,7 @@ $XDG_RUNTIME_DIR/confrec/, else $TMPDIR/confrec-UID/, else ~/.cache/confrec/.`,
 			&cli.Int64Flag{Name: flgMaxFrame, Value: recorder.DefaultMaxFrame, Category: catConnect, Usage: "largest frame to accept, in `BYTES`"},
 			&cli.BoolFlag{Name: flgInsecure, Category: catConnect, Usage: "do not verify TLS certificates, and let an https --api-url hand out a cleartext ws:// WebSocket URL (self-hosted test deployments only)"},
 			&cli.StringFlag{Name: flgCAFile, Category: catConnect, Usage: "trust the PEM certificates in `FILE` besides the system's"},
-		},
+		}, discoverFlags()...),
 		OnUsageError: onUsageError,
 		Action:       runRecord,
 	}
@@ -79,6 +79,9 @@ func runRecord(c *cli.Context) error {
 	logger, err := newLogger(c)
 	if err != nil {
 		return err
+	}
+	if c.Bool(flgDiscover) {
+		return runDiscover(c, logger)
 	}
 	ids, err := recordMeetings(c)
 	if err != nil {
@@ -239,9 +242,32 @@ func recordMeetings(c *cli.Context) ([]string, error) {
 
 // recordOptions turns record's flags into recorder options shared by every meeting.
 func recordOptions(c *cli.Context) (recorder.Options, error) {
+	o, err := connectOptions(c)
+	if err != nil {
+		return o, err
+	}
+	o.WSURL = c.String(flgWSURL)
+	o.WaitStart = c.Bool(flgWait)
+	if o.WSURL != "" {
+		if o.WaitStart {
+			return o, usagef("--%s needs the token flow: it cannot wait with --%s", flgWait, flgWSURL)
+		}
+		tok, err := readSecretFile(c.String(flgConfTokenFile), envConfToken)
+		if err != nil {
+			return o, err
+		}
+		o.ConfToken = tok
+		return o, nil
+	}
+	o.Password, err = readPassword(c)
+	return o, err
+}
+
+// connectOptions turns record's connection flags into recorder options
+// without a meeting or its credentials.
+func connectOptions(c *cli.Context) (recorder.Options, error) {
 	o := recorder.Options{
 		APIURL:    c.String(flgAPIURL),
-		WSURL:     c.String(flgWSURL),
 		Subscribe: splitList(c.String(flgSubscribe)),
 		Heartbeat: c.Duration(flgHeartbeat),
 		MaxFrame:  c.Int64(flgMaxFrame),
@@ -257,18 +283,7 @@ func recordOptions(c *cli.Context) (recorder.Options, error) {
 	if o.MaxFrame <= 0 {
 		return o, usagef("--%s must be positive", flgMaxFrame)
 	}
-	if o.WSURL != "" {
-		tok, err := readSecretFile(c.String(flgConfTokenFile), envConfToken)
-		if err != nil {
-			return o, err
-		}
-		o.ConfToken = tok
-	} else {
-		pw, err := readPassword(c)
-		if err != nil {
-			return o, err
-		}
-		o.Password = pw
+	if c.String(flgWSURL) == "" {
 		if u, err := url.ParseRequestURI(o.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return o, usagef("--%s %q: give an http:// or https:// URL", flgAPIURL, o.APIURL)
 		}
