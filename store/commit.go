@@ -4,9 +4,37 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
+
+// CommitStats describes one commit of the writer, for Options.OnCommit.
+// Summed over every commit of a DB, the frames and bytes are those the
+// meetings gained (Meeting.Frames, Meeting.Bytes) while it was open,
+// less those of meetings deleted since.
+type CommitStats struct {
+	Duration time.Duration // the bolt transaction's commit (Update) time
+	// FramesIn and FramesOut are the frames committed, by direction: Out
+	// frames count in FramesOut, all others in FramesIn (the store does
+	// not check directions).
+	FramesIn, FramesOut int
+	Bytes               int64     // their payload bytes
+	Last                time.Time // the receive time (Frame.Time) of the newest frame committed (zero if none)
+}
+
+// add counts f in s.
+func (s *CommitStats) add(f *Frame) {
+	if f.Dir == Out {
+		s.FramesOut++
+	} else {
+		s.FramesIn++
+	}
+	s.Bytes += int64(len(f.Payload))
+	if f.Time.After(s.Last) {
+		s.Last = f.Time
+	}
+}
 
 // commitLoop is the committer: it commits the batches from ready in order,
 // answers their requests and gives the batches back on free.
@@ -19,9 +47,14 @@ func (w *writer) commitLoop(ready <-chan *batch, free chan<- *batch) {
 		if err == nil && len(b.ops) > 0 {
 			// A batch without ops (flushes only, or requests that failed on
 			// their own) needs no commit: the batches before it are durable.
+			start := time.Now()
 			err = w.db.bolt.Update(func(tx *bolt.Tx) error { return w.apply(tx, b) })
 			if err == nil {
 				w.db.commits.Add(1)
+				if fn := w.db.opts.OnCommit; fn != nil {
+					b.stats.Duration = time.Since(start)
+					fn(b.stats)
+				}
 			}
 		}
 		if err != nil && w.db.err() == nil {
@@ -31,6 +64,15 @@ func (w *writer) commitLoop(ready <-chan *batch, free chan<- *batch) {
 		}
 		w.release(b)
 		w.committed.Store(b.seq)
+		// Off the queue before anyone is answered: a Flush that returns
+		// sees them gone.
+		frames := 0
+		for _, r := range b.reqs {
+			if r.kind == reqFrame {
+				frames++
+			}
+		}
+		w.db.queued.Add(-int64(frames))
 		for i, r := range b.reqs {
 			if r.done != nil {
 				if err == nil {
@@ -45,6 +87,7 @@ func (w *writer) commitLoop(ready <-chan *batch, free chan<- *batch) {
 		clear(b.ops)
 		b.ops = b.ops[:0]
 		b.err = nil
+		b.stats = CommitStats{}
 		free <- b
 	}
 }

@@ -48,6 +48,13 @@ type Options struct {
 	NoSync bool
 	// Logger receives the writer's key/value logs. nil discards them.
 	Logger *slog.Logger
+	// OnCommit, when not nil, is called by the writer after each successful
+	// commit that changed the file, before the callers waiting for that
+	// commit are answered: so once Append or Flush returns, OnCommit has
+	// been told of their frames. It runs on the writer's goroutine and
+	// delays the next commit while it runs: it must return quickly (count,
+	// not log or block). nil means nothing is called.
+	OnCommit func(CommitStats)
 	// Context, when not nil, ends the DB's reads once it is done: every
 	// read after that (a Cursor's next chunk of frames, Meeting, Verify,
 	// WriteTo's copy) returns its error, so that a command stops within a
@@ -105,6 +112,7 @@ type DB struct {
 	closed   bool
 	failed   atomic.Pointer[error] // sticky write error, set by the writer
 	commits  atomic.Uint64         // transactions the writer committed, for benchmarks
+	queued   atomic.Int64          // frames sent to the writer and not yet committed (or failed)
 	closeErr error
 	once     sync.Once
 }
@@ -390,6 +398,31 @@ func (db *DB) err() error {
 	return nil
 }
 
+// QueuedFrames returns how many frames were queued (Enqueue, Append) and
+// not yet committed, including those a caller is blocked sending while the
+// queue is full. It is cheap and safe for concurrent use; 0 for a
+// read-only DB.
+func (db *DB) QueuedFrames() int {
+	return int(db.queued.Load())
+}
+
+// CheckWritable returns nil when the DB can take writes: it is open, not
+// read-only, and its writer has not failed. Otherwise it returns
+// ErrClosed, ErrReadOnly or the writer's error (every write fails with it
+// from then on). It does not write anything, so it is cheap enough for a
+// health check.
+func (db *DB) CheckWritable() error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	switch {
+	case db.closed:
+		return fmt.Errorf("store %s: %w", db.path, ErrClosed)
+	case db.reqs == nil:
+		return fmt.Errorf("store %s: %w", db.path, ErrReadOnly)
+	}
+	return db.err() // names the path already
+}
+
 // send hands r to the writer. It fails when the DB is closed, read-only or
 // has failed.
 func (db *DB) send(ctx context.Context, r *request) error {
@@ -403,10 +436,17 @@ func (db *DB) send(ctx context.Context, r *request) error {
 	case db.err() != nil:
 		return db.err()
 	}
+	if r.kind == reqFrame {
+		// Counted before the send: the committer may take it off at once.
+		db.queued.Add(1)
+	}
 	select {
 	case db.reqs <- r:
 		return nil
 	case <-ctx.Done():
+		if r.kind == reqFrame {
+			db.queued.Add(-1)
+		}
 		return ctx.Err()
 	}
 }

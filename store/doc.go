@@ -17,6 +17,10 @@
 // once; [DB.Append], [DB.BeginSession], [DB.EndSession] and [DB.Flush]
 // return once the commit holding their work is synced to disk.
 //
+// For monitoring, [Options.OnCommit] is told of every commit ([CommitStats]:
+// its time, frames and bytes), [DB.QueuedFrames] says how many frames wait
+// for one, and [DB.CheckWritable] whether writes can still succeed.
+//
 // A meeting ([Meeting]) has frames, numbered from 1 by the store in the order
 // they were queued, and sessions ([Session]): one per connection the recorder
 // made. Frames are stored in blocks of consecutive frames, each frame with its

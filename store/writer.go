@@ -59,6 +59,8 @@ type batch struct {
 	ops  []op
 	lent []*[]byte // buffers of the blocks, back to the pools after the commit
 	err  error     // the preparer's failure: the commit fails with it
+
+	stats CommitStats // the frames the ops carry; the committer sets Duration
 }
 
 // opKind is a kind of bbolt change.
@@ -389,6 +391,7 @@ func (w *writer) putFrame(b *batch, m *Meeting, f *Frame) error {
 		m.FirstTime = f.Time.UTC()
 	}
 	m.LastTime = f.Time.UTC()
+	b.stats.add(f)
 	return nil
 }
 
