@@ -27,6 +27,9 @@
 // or "error". An idle recording is one goroutine, its read loop; the
 // heartbeats and other timers are callbacks.
 //
+// An [Observer] in Options is told of sessions begun, reconnects and failed
+// token calls, for metrics.
+//
 // # Caveats
 //
 // Secrets never reach the store, the logs or an error text. A received frame

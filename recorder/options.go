@@ -91,6 +91,9 @@ type Options struct {
 	// Logger receives key/value logs of connects, retries and session ends.
 	// Nil discards them. Logs never hold a secret.
 	Logger *slog.Logger
+	// Observer is told of sessions begun, reconnects and failed token
+	// calls, for metrics. Nil means nobody is told.
+	Observer Observer
 	// DestroyedGrace is how long to wait for the server to close the socket
 	// after ConfDynamicInfoNotify says the meeting is "Destroyed" before
 	// closing it ourselves. Defaults to DefaultDestroyedGrace (10s); <=0
@@ -146,6 +149,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if c.DestroyedGrace <= 0 {
 		c.DestroyedGrace = DefaultDestroyedGrace
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 
 	switch {

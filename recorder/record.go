@@ -209,6 +209,7 @@ func (r *recorder) connectFailed(ctx context.Context, err error, bo *backoff) (e
 	if wait(ctx, d) != nil {
 		return Stopped, nil, true
 	}
+	r.o.Observer.Reconnect(r.o.ConfID)
 	return 0, nil, false
 }
 
@@ -242,6 +243,7 @@ func (r *recorder) sessionEnded(ctx context.Context, reason string, gotData bool
 	if wait(ctx, d) != nil {
 		return Stopped, nil, true
 	}
+	r.o.Observer.Reconnect(r.o.ConfID)
 	return 0, nil, false
 }
 

@@ -99,6 +99,7 @@ func (r *recorder) beginSession(ctx context.Context, l *link) (*session, error) 
 	}
 	s.id = id
 	r.sessions++
+	r.o.Observer.SessionStarted(r.o.ConfID)
 	r.log.Info("connected", "meeting", r.o.ConfID, "session", id, "url", l.url, "remote", l.remoteAddr)
 	return s, nil
 }

@@ -33,6 +33,7 @@ type tokenKeeper struct {
 	timeout  time.Duration // bounds each token API call
 	red      *confctl.Redactor
 	log      *slog.Logger
+	obs      Observer
 
 	turn    chan struct{}     // capacity 1: held by the renew in progress
 	minGap  time.Duration     // the shortest wait after a successful renewal
@@ -52,6 +53,7 @@ func newTokenKeeper(o *Options, red *confctl.Redactor) *tokenKeeper {
 		minGap:   o.minRenewGap,
 		red:      red,
 		log:      o.Logger,
+		obs:      o.Observer,
 		turn:     make(chan struct{}, 1),
 		changed:  make(chan struct{}, 1),
 	}
@@ -113,6 +115,7 @@ func (k *tokenKeeper) confToken(ctx context.Context, current confctl.Secret) (co
 	cctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	t, err := k.client.ConfToken(cctx, k.confID, k.password, current)
+	k.observe(ctx, APIConfToken, err)
 	return t, k.timedOut(ctx, err)
 }
 
@@ -122,7 +125,16 @@ func (k *tokenKeeper) wsToken(ctx context.Context, token confctl.Secret) (confct
 	cctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	tmp, err := k.client.WSToken(cctx, k.confID, token)
+	k.observe(ctx, APIWSToken, err)
 	return tmp, k.red.Err(k.timedOut(ctx, err))
+}
+
+// observe tells the Observer of a failed call to api, unless it failed
+// because ctx ended (the recording is stopping).
+func (k *tokenKeeper) observe(ctx context.Context, api string, err error) {
+	if err != nil && ctx.Err() == nil {
+		k.obs.TokenFailure(api)
+	}
 }
 
 // timedOut says so when err is the request timeout running out rather than
