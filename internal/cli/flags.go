@@ -26,6 +26,7 @@ const (
 	catLogging = "logging"
 	catConnect = "connection"
 	catOutput  = "output"
+	catMetrics = "metrics"
 )
 
 // Flag names shared by several commands.

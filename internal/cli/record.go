@@ -69,6 +69,7 @@ $XDG_RUNTIME_DIR/confrec/, else $TMPDIR/confrec-UID/, else ~/.cache/confrec/.`,
 			&cli.Int64Flag{Name: flgMaxFrame, Value: recorder.DefaultMaxFrame, Category: catConnect, Usage: "largest frame to accept, in `BYTES`"},
 			&cli.BoolFlag{Name: flgInsecure, Category: catConnect, Usage: "do not verify TLS certificates, and let an https --api-url hand out a cleartext ws:// WebSocket URL (self-hosted test deployments only)"},
 			&cli.StringFlag{Name: flgCAFile, Category: catConnect, Usage: "trust the PEM certificates in `FILE` besides the system's"},
+			metricsListenFlag(), metricsPasswordFileFlag(),
 		}, discoverFlags()...),
 		OnUsageError: onUsageError,
 		Action:       runRecord,
@@ -91,10 +92,16 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(c.String(flgDB), &store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger})
+	mon, err := startMetrics(c, logger) // record_metrics.go
 	if err != nil {
 		return err
 	}
+	defer mon.stop()
+	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
+	if err != nil {
+		return err
+	}
+	mon.serve(db)
 	stopServing := serveSnapshots(c, db, logger)
 	logger.Info("recording", "db", c.String(flgDB), "meetings", len(ids))
 	if p, ok := gcPercent(len(ids), os.Getenv("GOGC")); ok {
@@ -107,7 +114,9 @@ func runRecord(c *cli.Context) error {
 		opts := base
 		opts.ConfID = id
 		opts.Logger = logger
+		opts.Observer = mon.observer()
 		wg.Go(func() {
+			defer mon.recording()()
 			errs[i] = hint(recordMeeting(c.Context, db, &opts))
 			if errs[i] != nil && len(ids) > 1 {
 				// The others go on: say so now, not only at exit.

@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/confrec/confrec/metrics"
+	"github.com/confrec/confrec/recorder"
+	"github.com/confrec/confrec/store"
+)
+
+// Flag names of record's metrics endpoint.
+const (
+	flgMetricsListen       = "metrics-listen"
+	flgMetricsPasswordFile = "metrics-password-file"
+)
+
+// metricsUser is the HTTP basic auth user of --metrics-password-file.
+const metricsUser = "confrec"
+
+// metricsListenFlag and metricsPasswordFileFlag are record's flags for its
+// metrics endpoint.
+func metricsListenFlag() cli.Flag {
+	return &cli.StringFlag{Name: flgMetricsListen, Category: catMetrics,
+		Usage: "serve Prometheus metrics on /metrics and health on /livez and /readyz at `ADDR` (HOST:PORT; loopback unless --" + flgMetricsPasswordFile + ")"}
+}
+
+func metricsPasswordFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: flgMetricsPasswordFile, Category: catMetrics,
+		Usage: "require HTTP basic auth (user " + metricsUser + ") with the password in `FILE` on --" + flgMetricsListen}
+}
+
+// recordMetrics is record's metrics endpoint (--metrics-listen). A nil
+// *recordMetrics is the endpoint turned off: every method does nothing.
+//
+// Its life follows record's: startMetrics before the store opens (so that
+// storeOptions can hook its commits, and a bad address fails at once),
+// serve once the store is open, observer and recording for each meeting,
+// and stop at the end (deferred: after the store's Close, so that /readyz
+// says so to the last).
+type recordMetrics struct {
+	m        *metrics.Metrics
+	srv      *metrics.Server
+	password string // "" for no authentication
+	logger   *slog.Logger
+}
+
+// startMetrics checks the metrics flags, creates the metrics and opens the
+// listening address; serving starts with serve. It returns nil without
+// --metrics-listen. An address other hosts may reach is a usage error
+// unless --metrics-password-file is given.
+func startMetrics(c *cli.Context, logger *slog.Logger) (*recordMetrics, error) {
+	addr, pwFile := c.String(flgMetricsListen), c.String(flgMetricsPasswordFile)
+	if addr == "" {
+		if pwFile != "" {
+			return nil, usagef("--%s needs --%s", flgMetricsPasswordFile, flgMetricsListen)
+		}
+		return nil, nil
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, usagef("--%s %q: use HOST:PORT, such as 127.0.0.1:9464", flgMetricsListen, addr)
+	}
+	r := &recordMetrics{logger: logger}
+	if pwFile != "" {
+		pw, err := readSecretFile(pwFile, "")
+		if err != nil {
+			return nil, err
+		}
+		r.password = pw.Reveal()
+	} else if !loopbackOnly(addr) {
+		return nil, usagef("--%s %s is not a loopback address, so other hosts may connect: give --%s FILE to require a password (HTTP basic auth, user %s), or listen on 127.0.0.1",
+			flgMetricsListen, addr, flgMetricsPasswordFile, metricsUser)
+	}
+	srv, err := metrics.Listen(pinLocalhost(addr), logger)
+	if err != nil {
+		return nil, fmt.Errorf("--%s %s: %w", flgMetricsListen, addr, err)
+	}
+	r.srv = srv
+	r.m = metrics.New(buildVersion()) // export_har.go
+	return r, nil
+}
+
+// metrics returns the metrics record reports to, nil when they are off.
+// A discoverer counts its polls and sets the meeting gauges there.
+func (r *recordMetrics) metrics() *metrics.Metrics {
+	if r == nil {
+		return nil
+	}
+	return r.m
+}
+
+// storeOptions returns o with its commits counted.
+func (r *recordMetrics) storeOptions(o *store.Options) *store.Options {
+	if r != nil {
+		o.OnCommit = r.m.StoreCommit
+	}
+	return o
+}
+
+// serve starts serving. /readyz checks that db takes writes ("store") and
+// then the checks in ready, such as r.metrics().DiscoveryCheck().
+func (r *recordMetrics) serve(db *store.DB, ready ...metrics.Check) {
+	if r == nil {
+		return
+	}
+	r.m.SetQueue(db.QueuedFrames)
+	checks := append([]metrics.Check{{Name: "store", Check: db.CheckWritable}}, ready...)
+	h := r.m.Handler(nil, checks)
+	if r.password != "" {
+		h = metrics.BasicAuth(h, "confrec", metricsUser, r.password)
+	}
+	r.srv.Start(h)
+	r.logger.Info("serving metrics", "addr", r.srv.Addr().String(), "auth", r.password != "")
+}
+
+// observer returns the recorder.Observer of every meeting, nil when the
+// metrics are off.
+func (r *recordMetrics) observer() recorder.Observer {
+	if m := r.metrics(); m != nil {
+		return m
+	}
+	return nil // not a nil *Metrics in an interface
+}
+
+// recording counts one more meeting being recorded until done is called.
+func (r *recordMetrics) recording() (done func()) {
+	if r == nil {
+		return func() {}
+	}
+	r.m.AddRecording(1)
+	return func() { r.m.AddRecording(-1) }
+}
+
+// stop stops serving, letting requests in flight finish, and waits.
+func (r *recordMetrics) stop() {
+	if r == nil {
+		return
+	}
+	if err := r.srv.Close(); err != nil {
+		r.logger.Warn("metrics server stopped", "err", err)
+	}
+}
