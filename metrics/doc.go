@@ -23,7 +23,6 @@
 // [Metrics.Handler] serves /metrics, /livez and /readyz; the health
 // endpoints run checks (a [Check] is a name and a function returning why it
 // fails) and answer in the manner of Kubernetes ("[+]store ok", ?verbose).
-// [Metrics.DiscoveryCheck] is the check of the last discovery poll.
 // [BasicAuth] puts a handler behind a password. [Listen] opens the address
 // at once, so that a bad one is reported before anything else starts;
 // [Server.Start] serves and [Server.Close] stops.

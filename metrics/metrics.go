@@ -1,9 +1,7 @@
 package metrics
 
 import (
-	"errors"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,9 +48,6 @@ type Metrics struct {
 	lastFrameNanos atomic.Int64               // the newest frame time set in lastFrame
 	queue          atomic.Pointer[func() int] // read by the queue gauge at scrape time
 
-	pollMu  sync.Mutex
-	polled  bool  // DiscoveryPoll was called
-	pollErr error // the last poll's error
 }
 
 // New returns Metrics with every metric registered on a new registry, at
@@ -189,32 +184,12 @@ func (m *Metrics) AddRecording(delta int) { m.recording.Add(float64(delta)) }
 func (m *Metrics) SetUnrecordable(n int) { m.unrecordable.Set(float64(n)) }
 
 // DiscoveryPoll counts a poll for running meetings, failed when err is not
-// nil, and keeps err for DiscoveryCheck.
+// nil.
 func (m *Metrics) DiscoveryPoll(err error) {
 	m.polls.Inc()
 	if err != nil {
 		m.pollErrors.Inc()
 	}
-	m.pollMu.Lock()
-	m.polled, m.pollErr = true, err
-	m.pollMu.Unlock()
-}
-
-// errNoPoll is DiscoveryCheck's failure before the first poll.
-var errNoPoll = errors.New("no poll has finished yet")
-
-// DiscoveryCheck returns the readiness check "discovery": it fails until
-// the first DiscoveryPoll and then with the last poll's error. Add it to
-// Handler's ready checks when meetings are discovered.
-func (m *Metrics) DiscoveryCheck() Check {
-	return Check{Name: "discovery", Check: func() error {
-		m.pollMu.Lock()
-		defer m.pollMu.Unlock()
-		if !m.polled {
-			return errNoPoll
-		}
-		return m.pollErr
-	}}
 }
 
 // TokenFailure counts a failed call to the meeting service's api, one of

@@ -227,10 +227,11 @@ func TestScrape(t *testing.T) {
 func TestHealth(t *testing.T) {
 	m := metrics.New("test")
 	var storeErr error
+	pollErr := errors.New("no poll has finished yet")
 	live := []metrics.Check{{Name: "loop", Check: func() error { return nil }}}
 	ready := []metrics.Check{
 		{Name: "store", Check: func() error { return storeErr }},
-		m.DiscoveryCheck(),
+		{Name: "discovery", Check: func() error { return pollErr }},
 	}
 	base := serve(t, m.Handler(live, ready))
 
@@ -247,12 +248,12 @@ func TestHealth(t *testing.T) {
 			wantBody: "[+]ping ok\n[+]store ok\n[-]discovery failed: reason withheld\nreadyz check failed\n"},
 		{name: "no_poll_yet_verbose", path: "/readyz?verbose", wantCode: 503,
 			wantBody: "[+]ping ok\n[+]store ok\n[-]discovery failed: no poll has finished yet\nreadyz check failed\n"},
-		{name: "polled", setup: func() { m.DiscoveryPoll(nil) }, path: "/readyz", wantCode: 200, wantBody: "ok\n"},
+		{name: "polled", setup: func() { pollErr = nil }, path: "/readyz", wantCode: 200, wantBody: "ok\n"},
 		{name: "polled_verbose", path: "/readyz?verbose=1", wantCode: 200,
 			wantBody: "[+]ping ok\n[+]store ok\n[+]discovery ok\nreadyz check passed\n"},
-		{name: "poll_failed", setup: func() { m.DiscoveryPoll(errors.New("online list:\nHTTP 503")) }, path: "/readyz?verbose", wantCode: 503,
+		{name: "poll_failed", setup: func() { pollErr = errors.New("online list:\nHTTP 503") }, path: "/readyz?verbose", wantCode: 503,
 			wantBody: "[+]ping ok\n[+]store ok\n[-]discovery failed: online list: HTTP 503\nreadyz check failed\n"},
-		{name: "store_failed", setup: func() { m.DiscoveryPoll(nil); storeErr = store.ErrClosed }, path: "/readyz?verbose", wantCode: 503,
+		{name: "store_failed", setup: func() { pollErr = nil; storeErr = store.ErrClosed }, path: "/readyz?verbose", wantCode: 503,
 			wantBody: "[+]ping ok\n[-]store failed: store is closed\n[+]discovery ok\nreadyz check failed\n"},
 		{name: "live_while_not_ready", path: "/livez", wantCode: 200, wantBody: "ok\n"},
 		{name: "unknown_path", path: "/healthz", wantCode: 404},

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/confrec/confrec/discover"
+	"github.com/confrec/confrec/metrics"
 	"github.com/confrec/confrec/store"
 	"github.com/urfave/cli/v2"
 )
@@ -74,14 +75,24 @@ func runDiscover(c *cli.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(c.String(flgDB), &store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger})
+	mon, err := startMetrics(c, logger) // record_metrics.go
+	if err != nil {
+		return err
+	}
+	defer mon.stop()
+	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
 	if err != nil {
 		return err
 	}
 	stopServing := serveSnapshots(c, db, logger)
 	dopts.Record.Logger = logger
+	dopts.Record.Observer = mon.observer()
+	if m := mon.metrics(); m != nil {
+		dopts.Observer = m
+	}
 	d, err := discover.New(db, dopts)
 	if err == nil {
+		mon.serve(db, metrics.Check{Name: "discovery", Check: d.Ready})
 		var stopHooks func()
 		stopHooks, err = serveWebhooks(c, d, logger)
 		if err == nil {

@@ -101,7 +101,7 @@ func (r *recordMetrics) storeOptions(o *store.Options) *store.Options {
 }
 
 // serve starts serving. /readyz checks that db takes writes ("store") and
-// then the checks in ready, such as r.metrics().DiscoveryCheck().
+// then the checks in ready, such as the discoverer's ("discovery").
 func (r *recordMetrics) serve(db *store.DB, ready ...metrics.Check) {
 	if r == nil {
 		return
