@@ -91,7 +91,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("websocket connection refused: bad tmpToken or confID", "remote", r.RemoteAddr)
 		writeAPIError(w, http.StatusUnauthorized, codeTokenInvalid, msgTokenInvalid)
 		return
-	case wt.pb.ended:
+	case wt.pb.ended || !wt.pb.m.running(now):
 		s.mu.Unlock()
 		writeAPIError(w, http.StatusBadRequest, confctl.MeetingNotRunningCode, msgNotRunning)
 		return

@@ -26,11 +26,12 @@ const (
 // keep-alives. Its fields are guarded by Server.mu.
 type playback struct {
 	id      int       // for logs: tokens are never logged
-	script  *Script   // the meeting it plays
+	m       *meeting  // the meeting it plays
+	script  *Script   // m.script
 	token   string    // meeting-control token
 	expires time.Time // of token
 	next    int       // index of the next step to play
-	t0      time.Time // when the first connection was accepted; zero before
+	t0      time.Time // what step offsets count from (see Server); zero until known
 	ended   bool      // the meeting is over for this playback
 	live    *session  // the connection playing it, nil if none
 }
@@ -89,15 +90,16 @@ type confTokenData struct {
 	SupportNotifyType   []string `json:"supportNotifyType"`
 }
 
-// requestedScript returns the Script of the request's conferenceID. For a
-// meeting it does not play it answers 400 (meeting not running) itself and
-// returns nil.
-func (s *Server) requestedScript(w http.ResponseWriter, r *http.Request) *Script {
-	script := s.scripts[r.URL.Query().Get("conferenceID")]
-	if script == nil {
+// requestedMeeting returns the meeting of the request's conferenceID if it
+// runs at now. For a meeting it does not play, or one not running, it
+// answers 400 (meeting not running) itself and returns nil.
+func (s *Server) requestedMeeting(w http.ResponseWriter, r *http.Request, now time.Time) *meeting {
+	m := s.meetings[r.URL.Query().Get("conferenceID")]
+	if m == nil || !m.running(now) {
 		writeAPIError(w, http.StatusBadRequest, confctl.MeetingNotRunningCode, msgNotRunning)
+		return nil
 	}
-	return script
+	return m
 }
 
 // handleConfToken serves CreateConfToken.
@@ -110,11 +112,11 @@ func (s *Server) requestedScript(w http.ResponseWriter, r *http.Request) *Script
 // Without X-Conference-Authorization it checks the password and starts a
 // new playback.
 func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
-	script := s.requestedScript(w, r)
-	if script == nil {
+	now := time.Now()
+	m := s.requestedMeeting(w, r, now)
+	if m == nil {
 		return
 	}
-	now := time.Now()
 	auth := r.Header.Get("X-Conference-Authorization")
 	password, hasPassword := r.Header.Get("X-Password"), r.Header.Get("X-Password") != ""
 
@@ -127,7 +129,7 @@ func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		pb = s.validPlaybackLocked(auth, now)
-		if pb != nil && pb.script != script {
+		if pb != nil && pb.m != m {
 			pb = nil // a token of another meeting
 		}
 		if pb == nil && !hasPassword {
@@ -138,14 +140,17 @@ func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
 	}
 	keepAlive := pb != nil
 	if pb == nil {
-		if !s.passwordOK(password) {
+		if !passwordOK(m.password, password) {
 			s.mu.Unlock()
 			s.log.Info("conference token refused: wrong password", "remote", r.RemoteAddr)
 			writeAPIError(w, http.StatusUnauthorized, codePasswordError, msgPasswordError)
 			return
 		}
 		s.lastID++
-		pb = &playback{id: s.lastID, token: newToken(), script: script}
+		pb = &playback{id: s.lastID, token: newToken(), m: m, script: m.script}
+		if s.schedule {
+			pb.t0 = m.start
+		}
 		s.playbacks[pb.token] = pb
 	}
 	pb.expires = now.Add(s.opts.TokenLifetime)
@@ -167,15 +172,15 @@ func (s *Server) handleConfToken(w http.ResponseWriter, r *http.Request) {
 
 // handleWSToken serves CreateWebSocketToken.
 func (s *Server) handleWSToken(w http.ResponseWriter, r *http.Request) {
-	script := s.requestedScript(w, r)
-	if script == nil {
+	now := time.Now()
+	m := s.requestedMeeting(w, r, now)
+	if m == nil {
 		return
 	}
-	now := time.Now()
 	s.mu.Lock()
 	pb := s.validPlaybackLocked(r.Header.Get("X-Conference-Authorization"), now)
 	switch {
-	case pb == nil || pb.script != script:
+	case pb == nil || pb.m != m:
 		s.mu.Unlock()
 		writeAPIError(w, http.StatusUnauthorized, codeTokenInvalid, msgTokenInvalid)
 		return
@@ -194,14 +199,13 @@ func (s *Server) handleWSToken(w http.ResponseWriter, r *http.Request) {
 	}{t})
 }
 
-// passwordOK reports whether p is the configured host password (any p when
-// none is configured).
-func (s *Server) passwordOK(p string) bool {
-	want := s.opts.Password.Reveal()
+// passwordOK reports whether p is the host password want (any p when want
+// is empty).
+func passwordOK(want confctl.Secret, p string) bool {
 	if want == "" {
 		return true
 	}
-	return subtle.ConstantTimeCompare([]byte(p), []byte(want)) == 1
+	return subtle.ConstantTimeCompare([]byte(p), []byte(want.Reveal())) == 1
 }
 
 // wsURL returns the wsURL handed out: the host the client reached.
