@@ -163,5 +163,8 @@ func jsonLineError(err error) error {
 		return errors.New("not a JSON object (unexpected end)")
 	}
 	// An unknown member: the error names the member, never its value.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return errors.New("unknown member " + name)
+	}
 	return err
 }

@@ -77,7 +77,7 @@ func TestReadScheduleErrors(t *testing.T) {
 		wantIs   error  // nil: not checked
 		wantText string // in the error
 	}{
-		{"unknown_member", `{"conf_id":"1","scenario":"a.jsonl","speed":2}`, 1, nil, `"speed"`},
+		{"unknown_member", `{"conf_id":"1","scenario":"a.jsonl","speed":2}`, 1, nil, `unknown member "speed"`},
 		{"no_conf_id", good + `{"scenario":"a.jsonl"}`, 2, nil, "conf_id"},
 		{"empty_conf_id", `{"conf_id":"","scenario":"a.jsonl"}`, 1, nil, "conf_id"},
 		{"both_sources", `{"conf_id":"1","scenario":"a.jsonl","recorded":"986512347"}`, 1, nil, "exactly one"},
