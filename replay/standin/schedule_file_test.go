@@ -2,6 +2,8 @@ package standin_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -157,4 +159,48 @@ func FuzzReadSchedule(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadScheduleTestdata: the sample schedule reads, its scenarios
+// relative to its directory.
+func TestReadScheduleTestdata(t *testing.T) {
+	f, err := os.Open("../../testdata/enterprise-schedule.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := standin.ReadSchedule(f, func(source string) (*standin.Script, error) {
+		path, ok := strings.CutPrefix(source, standin.SourceScenario)
+		if !ok {
+			return nil, errNoSuchSource
+		}
+		sf, err := os.Open(filepath.Join("../../testdata", path))
+		if err != nil {
+			return nil, err
+		}
+		defer sf.Close()
+		return standin.ReadScenario(sf)
+	})
+	if err != nil {
+		t.Fatalf("ReadSchedule: %v", err)
+	}
+	var ids []string
+	listed := 0
+	for _, m := range got {
+		ids = append(ids, m.Script.ConfID)
+		if m.PasswordListed {
+			listed++
+		}
+		if len(m.Script.Steps) == 0 || m.Subject == "" {
+			t.Errorf("meeting %s: %d steps, subject %q", m.Script.ConfID, len(m.Script.Steps), m.Subject)
+		}
+	}
+	if want := []string{"986512347", "555000111", "555000222"}; !reflect.DeepEqual(ids, want) || listed != 1 {
+		t.Errorf("meetings %v with %d listing its password, want %v with 1", ids, listed, want)
+	}
+	srv, err := standin.NewScheduleServer(got, &standin.ServerOptions{Speed: 1})
+	if err != nil {
+		t.Fatalf("NewScheduleServer: %v", err)
+	}
+	srv.Close()
 }
