@@ -23,10 +23,12 @@ const demoPassword confctl.Secret = "demo-host-password"
 func demoCommand(scenario []byte) *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "record the bundled sample meeting from a local stand-in service, then show it",
+		Usage: "record the bundled sample meeting from a local stand-in service, then discover a stand-in enterprise's meetings",
 		Description: `Serves the sample meeting bundled with confrec on loopback (replay serve at full speed),
 records it through the full token flow into --db (a new temporary file unless --db or CONFREC_DB is
-given), and prints the meeting and its frames per action, with the commands to explore it further.`,
+given), and prints the meeting and its frames per action. Then a stand-in enterprise starts four
+meetings one after another, and a discoverer (record --discover) finds and records each without
+being told its ID. Last come the commands to explore the database further.`,
 		OnUsageError: onUsageError,
 		Action:       func(c *cli.Context) error { return runDemo(c, scenario) },
 	}
@@ -98,6 +100,10 @@ func runDemo(c *cli.Context, scenario []byte) error {
 	}
 	fmt.Fprintln(w)
 	if err := writeActionsTable(w, counts); err != nil {
+		return err
+	}
+	db.Close()
+	if err := demoDiscovery(c, script, path, logger); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, `

@@ -19,7 +19,8 @@ func demoDB(t *testing.T) string {
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	r := mustRun(t, nil, "demo")
-	for _, want := range []string{"986512347", "Q1 Roadmap Sync", "ParticipantsNotify", "meeting-ended", "Explore it further:"} {
+	for _, want := range []string{"986512347", "Q1 Roadmap Sync", "ParticipantsNotify", "meeting-ended", "Explore it further:",
+		"Discovering:", "recording 1 meeting(s)", "986600001", "986600004"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}

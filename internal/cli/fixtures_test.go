@@ -161,9 +161,10 @@ type infoJSON struct {
 	Frames   int `json:"frames"`
 	Gaps     int `json:"gaps"`
 	Sessions []struct {
-		ID        int    `json:"id"`
-		Reason    string `json:"reason"`
-		CloseCode int    `json:"close_code"`
+		ID        int       `json:"id"`
+		Start     time.Time `json:"start"`
+		Reason    string    `json:"reason"`
+		CloseCode int       `json:"close_code"`
 	} `json:"sessions"`
 	Actions []struct {
 		Dir    string `json:"dir"`

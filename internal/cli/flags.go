@@ -36,6 +36,12 @@ const (
 	flgLogFormat = "log-format"
 	flgFormat    = "format"
 	flgOutput    = "output"
+
+	// An enterprise's application: record --discover and replay serve.
+	flgAppID      = "app-id"
+	flgAppKeyFile = "app-key-file"
+	envAppID      = "CONFREC_APP_ID"
+	envAppKey     = "CONFREC_APP_KEY"
 )
 
 // globalFlags are given before the command: `confrec --db x.db meetings`.

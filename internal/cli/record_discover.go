@@ -20,8 +20,6 @@ import (
 // Flag names and environment variables of record --discover.
 const (
 	flgDiscover         = "discover"
-	flgAppID            = "app-id"
-	flgAppKeyFile       = "app-key-file"
 	flgUserID           = "user-id"
 	flgPoll             = "poll"
 	flgPasswordsFile    = "passwords-file"
@@ -31,9 +29,6 @@ const (
 	flgExcludeOrganizer = "exclude-organizer"
 	flgWebhookListen    = "webhook-listen"
 	flgWait             = "wait"
-
-	envAppID  = "CONFREC_APP_ID"
-	envAppKey = "CONFREC_APP_KEY"
 
 	catDiscover = "discovery"
 )

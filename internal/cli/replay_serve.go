@@ -25,19 +25,15 @@ const (
 	flgNoPass   = "no-password"
 
 	// A stand-in enterprise.
-	flgSchedule        = "schedule"
-	flgServeAppID      = "app-id"
-	flgServeAppKeyFile = "app-key-file"
-	flgWebhookURL      = "webhook-url"
-	flgWebhookLoss     = "webhook-loss"
-	flgWebhookRepeat   = "webhook-repeat"
+	flgSchedule      = "schedule"
+	flgWebhookURL    = "webhook-url"
+	flgWebhookLoss   = "webhook-loss"
+	flgWebhookRepeat = "webhook-repeat"
 )
 
 // Environment variables of replay serve's enterprise.
 const (
-	envServeAppID  = "CONFREC_APP_ID"
-	envServeAppKey = "CONFREC_APP_KEY"
-	envReplayPW    = "CONFREC_REPLAY_PASSWORD"
+	envReplayPW = "CONFREC_REPLAY_PASSWORD"
 )
 
 func replayServeCommand() *cli.Command {
@@ -67,7 +63,7 @@ running". Whenever a
 client's token flow begins, it plays the meeting from its start: the frames already due at once, the
 rest on time. A meeting without "password" takes the global one (else any).
 
-With --app-id and the App Key (--app-key-file, else $` + envServeAppKey + `; never a flag value) it also
+With --app-id and the App Key (--app-key-file, else $` + envAppKey + `; never a flag value) it also
 serves App ID authentication, the online meetings and their details, each meeting's password shown
 only where "password_listed" is true. --webhook-url receives signed meeting.verify, meeting.started
 and meeting.end callbacks; --webhook-loss and --webhook-repeat lose and repeat a share of them.
@@ -87,8 +83,8 @@ name, which is not resolved) needs --password-file, $CONFREC_REPLAY_PASSWORD or 
 			&cli.StringFlag{Name: flgPassword, Usage: "require the host password `PW` (a test stand-in's: a flag value shows in ps, prefer --password-file)"},
 			&cli.BoolFlag{Name: flgNoPass, Usage: "accept any password also when --listen is not a loopback address"},
 			&cli.StringFlag{Name: flgSchedule, Usage: "stand in for an enterprise whose meetings are in the JSON Lines `FILE`"},
-			&cli.StringFlag{Name: flgServeAppID, EnvVars: []string{envServeAppID}, Usage: "serve the management APIs to the App `ID` (with its App Key)"},
-			&cli.StringFlag{Name: flgServeAppKeyFile, Usage: "read the App Key from `FILE` (else $" + envServeAppKey + ")"},
+			&cli.StringFlag{Name: flgAppID, EnvVars: []string{envAppID}, Usage: "serve the management APIs to the App `ID` (with its App Key)"},
+			&cli.StringFlag{Name: flgAppKeyFile, Usage: "read the App Key from `FILE` (else $" + envAppKey + ")"},
 			&cli.StringFlag{Name: flgWebhookURL, Usage: "POST signed webhook callbacks to `URL` (http:// or https://)"},
 			&cli.Float64Flag{Name: flgWebhookLoss, Usage: "leave out this `SHARE` of the webhook callbacks, 0 to 1"},
 			&cli.Float64Flag{Name: flgWebhookRepeat, Usage: "send this `SHARE` of the webhook callbacks twice, 0 to 1"},
@@ -174,17 +170,17 @@ func serveSchedule(c *cli.Context, opts *standin.ServerOptions) error {
 // enterpriseOptions sets the App ID, App Key and webhook options of replay
 // serve.
 func enterpriseOptions(c *cli.Context, opts *standin.ServerOptions) error {
-	opts.AppID = c.String(flgServeAppID)
-	if opts.AppID != "" || c.String(flgServeAppKeyFile) != "" {
-		key, err := readSecretFile(c.String(flgServeAppKeyFile), envServeAppKey)
+	opts.AppID = c.String(flgAppID)
+	if opts.AppID != "" || c.String(flgAppKeyFile) != "" {
+		key, err := readSecretFile(c.String(flgAppKeyFile), envAppKey)
 		if err != nil {
 			return err
 		}
 		switch {
 		case opts.AppID == "":
-			return usagef("--%s needs --%s (or $%s)", flgServeAppKeyFile, flgServeAppID, envServeAppID)
+			return usagef("--%s needs --%s (or $%s)", flgAppKeyFile, flgAppID, envAppID)
 		case key == "":
-			return usagef("--%s needs the App Key: give --%s FILE or set $%s", flgServeAppID, flgServeAppKeyFile, envServeAppKey)
+			return usagef("--%s needs the App Key: give --%s FILE or set $%s", flgAppID, flgAppKeyFile, envAppKey)
 		}
 		opts.AppKey = key
 	}
@@ -201,7 +197,7 @@ func enterpriseOptions(c *cli.Context, opts *standin.ServerOptions) error {
 	case opts.WebhookURL == "":
 		return nil
 	case opts.AppKey == "":
-		return usagef("--%s needs --%s and the App Key, which sign the callbacks", flgWebhookURL, flgServeAppID)
+		return usagef("--%s needs --%s and the App Key, which sign the callbacks", flgWebhookURL, flgAppID)
 	}
 	// The URL is not quoted: it may carry a credential.
 	if u, err := url.Parse(opts.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

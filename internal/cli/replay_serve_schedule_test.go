@@ -17,11 +17,6 @@ import (
 	"github.com/confrec/confrec/confctl"
 )
 
-const (
-	testAppID  = "confrec-test-app"
-	testAppKey = "app-key-5f2e9c41d7"
-)
-
 // callbacks is a webhook endpoint on loopback that keeps the callbacks
 // whose signature checks with testAppKey, and counts the others.
 type callbacks struct {
