@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tourStep is one command of the README's tour and the output it shows.
@@ -39,15 +40,22 @@ func readmeSection(t *testing.T, title string) string {
 // whose commands need a real meeting) with the output shown under each.
 func readmeTour(t *testing.T) []tourStep {
 	t.Helper()
+	return readmeConsole(t, "## A tour", "### Recording a real meeting")
+}
+
+// readmeConsole reads the commands of the README's console blocks between
+// the lines from and to, with the output shown under each.
+func readmeConsole(t *testing.T, from, to string) []tourStep {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := string(b)
-	start := strings.Index(text, "## A tour")
-	end := strings.Index(text, "### Recording a real meeting")
+	start := strings.Index(text, from+"\n")
+	end := strings.Index(text, to+"\n")
 	if start < 0 || end < start {
-		t.Fatal("README has no tour section")
+		t.Fatalf("README has no section from %q to %q", from, to)
 	}
 	var steps []tourStep
 	inBlock := false
@@ -163,5 +171,80 @@ func TestREADMETour(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "speakers.csv")); err != nil {
 		t.Errorf("the tour's export wrote no file: %v", err)
+	}
+}
+
+// TestREADMEDiscovery runs every command of the README's section on
+// recording every meeting of an enterprise, in order, in a fresh directory
+// holding the repository's testdata: files written as a shell would
+// (0644, until chmod), the stand-in enterprise and record --discover in
+// the background, then curl and meetings against them; each must print
+// what the README shows (up to times, counts and ports).
+func TestREADMEDiscovery(t *testing.T) {
+	t.Parallel()
+	steps := readmeConsole(t, "### Recording every meeting of an enterprise", "### Watching a recorder")
+	if len(steps) < 7 {
+		t.Fatalf("the section shows %d commands; the README changed shape", len(steps))
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "testdata"), os.DirFS(filepath.Join(repoRoot, "testdata"))); err != nil {
+		t.Fatal(err)
+	}
+	const readmeMetrics = "127.0.0.1:9464"
+	metricsAt := freeAddr(t)
+	var url string // of the stand-in
+	var rec *recording
+	for _, step := range steps {
+		args := shellFields(strings.ReplaceAll(localURL.ReplaceAllString(step.command, url), readmeMetrics, metricsAt))
+		var got string
+		switch {
+		case args[0] == "echo" && len(args) == 4 && args[2] == ">":
+			if err := os.WriteFile(filepath.Join(dir, args[3]), []byte(args[1]+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		case args[0] == "chmod" && args[1] == "600":
+			for _, f := range args[2:] {
+				if err := os.Chmod(filepath.Join(dir, f), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		case args[0] == "curl":
+			target := "http://" + strings.TrimPrefix(args[len(args)-1], "http://")
+			waitFor(t, "readyz 200", 10*time.Second, func() bool { code, _ := httpGet(t, target, "", ""); return code == 200 })
+			_, got = httpGet(t, target, "", "")
+			if want := strings.Join(step.output, "\n") + "\n"; got != want {
+				t.Errorf("%s\n printed %q\n README shows %q", step.command, got, want)
+			}
+			continue
+		case args[0] != "confrec":
+			t.Fatalf("the section shows %q, which this test cannot run", step.command)
+		case args[len(args)-1] == "&" && args[1] == "replay":
+			url = startServeIn(t, dir, nil, args[3:len(args)-1]...).URL
+			got = "listening on " + url
+		case args[len(args)-1] == "&" && args[1] == "record":
+			rec = startRecordIn(t, dir, nil, "discovering", args[1:len(args)-1]...)
+			continue
+		default:
+			// The first meeting is recorded at the first poll: wait for it.
+			want := strings.Fields(step.output[len(step.output)-1])[0]
+			var r result
+			waitFor(t, want+" in "+step.command, 10*time.Second, func() bool {
+				r = runIn(t, dir, nil, args[1:]...)
+				return r.code == 0 && strings.Contains(r.stdout, want)
+			})
+			got = r.stdout
+		}
+		first, _, _ := strings.Cut(got, "\n")
+		if stableWords(first) != stableWords(step.output[0]) {
+			t.Errorf("%s\n printed %q\n README shows %q", step.command, first, step.output[0])
+		}
+	}
+	if rec == nil {
+		t.Fatal("the section starts no record --discover")
+	}
+	if err := rec.stop(os.Interrupt); err != nil {
+		t.Errorf("record --discover after SIGINT: %v\n%s", err, rec.logs)
 	}
 }

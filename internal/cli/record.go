@@ -49,6 +49,10 @@ host password), subscribes, sends heartbeats, reconnects after drops with fresh 
 frame byte for byte with its time. It ends when every meeting has ended, or on SIGINT/SIGTERM (exit 0
 after closing the connections and making everything received durable).
 
+With --discover it records every running meeting of the enterprise instead, found through its
+management API (App ID authentication with --app-id and the App Key), until SIGINT/SIGTERM; host
+passwords come from --passwords-file or from the service. --wait waits for a named meeting to start.
+
 The host password is read from --password-file or $` + envPassword + `, never from a flag value.
 With --ws-url (a full connect URL with confID and tmpToken) there is no token flow: one connection,
 and a drop ends the recording with an error.

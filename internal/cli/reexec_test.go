@@ -233,9 +233,15 @@ type recording struct {
 // is killed and waited for at cleanup if the test has not ended it.
 func startRecord(t *testing.T, env []string, want string, args ...string) *recording {
 	t.Helper()
+	return startRecordIn(t, t.TempDir(), env, want, args...)
+}
+
+// startRecordIn is startRecord with the process's working directory.
+func startRecordIn(t *testing.T, dir string, env []string, want string, args ...string) *recording {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	cmd := confrecCmd(ctx, t, env, args...)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = dir
 	r := &recording{cmd: cmd, logs: newLogWatch(want)}
 	cmd.Stderr = r.logs
 	if err := cmd.Start(); err != nil {
