@@ -5,16 +5,40 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// demoDB runs `confrec demo` into a fresh database and returns its path.
+// demoDB returns the path of a fresh copy of a database holding the sample
+// meeting as the demo's first part records it: replay serve of the bundled
+// scenario at full speed and record of it (done once in a test process).
 func demoDB(t *testing.T) string {
 	t.Helper()
-	db := filepath.Join(t.TempDir(), "demo.db")
-	mustRun(t, nil, "--db", db, "demo")
-	return db
+	demoOnce.Do(func() {
+		// In the run's directory, which TestMain removes at the end.
+		path := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "sample.db")
+		recordSample(t, path)
+		demoPath = path
+	})
+	if demoPath == "" {
+		t.Fatal("recording the sample meeting failed in another test")
+	}
+	return copyFile(t, demoPath, t.TempDir())
 }
+
+// recordSample records the sample meeting into a new database at path, as
+// the demo's first part does.
+func recordSample(t *testing.T, path string) {
+	t.Helper()
+	srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-basic.jsonl"), "--speed", "0")
+	mustRun(t, recordEnv(), "--db", path, "record", "--conf-id", "986512347", "--api-url", srv.URL)
+}
+
+// demoPath is the database demoDB made once, for every test to copy.
+var (
+	demoOnce sync.Once
+	demoPath string
+)
 
 func TestDemo(t *testing.T) {
 	t.Parallel()
