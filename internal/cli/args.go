@@ -76,13 +76,21 @@ func flagTokens(flags []cli.Flag, toks []string) int {
 			if n != name {
 				continue
 			}
-			if _, isBool := f.(*cli.BoolFlag); isBool || hasValue || len(toks) < 2 {
+			if !takesValue(f) || hasValue || len(toks) < 2 {
 				return 1
 			}
 			return 2
 		}
 	}
 	return 0
+}
+
+// takesValue says whether flag f takes a value (--conf-id 1), unlike a
+// boolean (--insecure), whatever type wraps it (altsrc's BoolFlag for a
+// command with a config file).
+func takesValue(f cli.Flag) bool {
+	v, ok := f.(interface{ TakesValue() bool })
+	return !ok || v.TakesValue()
 }
 
 func findCommand(cmds []*cli.Command, name string) *cli.Command {
