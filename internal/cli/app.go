@@ -53,7 +53,8 @@ func newApp(stdout, stderr io.Writer, demo []byte, s *seams) *cli.App {
 		Name:  "confrec",
 		Usage: "record, replay and export Huawei Cloud Meeting meeting-control WebSocket sessions",
 		Commands: hinted(interruptible([]*cli.Command{
-			recordCommand(),       // record.go
+			// record.go, its --config FILE from config.go
+			withConfigFile(recordCommand()),
 			meetingsCommand(),     // meetings.go
 			infoCommand(),         // info.go
 			replayCommand(),       // replay.go

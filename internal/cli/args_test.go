@@ -19,6 +19,7 @@ func TestNormalizeArgs(t *testing.T) {
 		{"confrec replay serve 123 --speed 0 --db x.db", "confrec --db x.db replay serve --speed 0 123"},
 		{"confrec record --conf-id 1 --insecure --conf-id 2", "confrec record --conf-id 1 --insecure --conf-id 2"},
 		{"confrec record --insecure --db x.db --conf-id 1", "confrec --db x.db record --insecure --conf-id 1"},
+		{"confrec record --config r.yaml --insecure --log-level debug", "confrec --log-level debug record --config r.yaml --insecure"},
 		{"confrec info 123 --bogus", "confrec info --bogus 123"},
 		{"confrec export frames -- --odd-id", "confrec export frames -- --odd-id"},
 		{"confrec export frames 123 --from +1m --to", "confrec export frames --from +1m --to 123"},
