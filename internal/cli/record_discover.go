@@ -163,7 +163,9 @@ func serveWebhooks(c *cli.Context, d *discover.Discoverer, logger *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("--%s: %w", flgWebhookListen, err)
 	}
+	// Callbacks are small: a slow sender is cut off, not waited for.
 	srv := &http.Server{Handler: d.WebhookHandler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
 	logger.Info("receiving webhooks", "addr", ln.Addr().String())
 	var wg sync.WaitGroup
