@@ -30,14 +30,7 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 		return nil, err
 	}
 	defer p.close()
-	for _, s := range p.scens {
-		// What is played before the stop: the snapshots.
-		k := 0
-		for k < len(s.Frames) && s.Frames[k].Offset < streamStart {
-			k++
-		}
-		s.Frames = s.Frames[:k]
-	}
+	snapshotsOnly(p.scens)
 	recordLog := filepath.Join(dir, "record.log")
 	recordErr, err := os.Create(recordLog)
 	if err != nil {
@@ -51,35 +44,13 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 		return nil, err
 	}
 	res := &roundResult{Meetings: cfg.Meetings, Window: cfg.Window}
-	measure := func() error {
-		limit := time.NewTimer(time.Minute + time.Duration(cfg.Meetings)*10*time.Millisecond)
-		defer limit.Stop()
-		select {
-		case <-conns.all:
-		case <-limit.C:
-			return fmt.Errorf("%d of %d meetings connected in time", conns.count(), cfg.Meetings)
-		case <-rec.done:
-			return fmt.Errorf("record exited before connecting every meeting: %v", rec.err)
-		case <-ctx.Done():
-			return ctx.Err()
+	measure := func() (err error) {
+		if err := waitConnected(ctx, rec, conns); err != nil {
+			return err
 		}
 		res.Connect = time.Since(began)
-		if err := sleep(ctx, rec, cfg.Settle); err != nil {
-			return err
-		}
-		t0, c0, err := procCPU(rec.cmd.Process.Pid)
-		if err != nil {
-			return err
-		}
-		if res.RestMean, res.Rest, err = sampleRest(ctx, rec, cfg.Window, restEvery); err != nil {
-			return err
-		}
-		t1, c1, err := procCPU(rec.cmd.Process.Pid)
-		if err != nil {
-			return err
-		}
-		res.IdleCPU = float64(c1-c0) / float64(t1.Sub(t0))
-		return nil
+		res.IdleCPU, res.RestMean, res.Rest, err = measureRest(ctx, rec, cfg.Settle, cfg.Window)
+		return err
 	}
 	merr := measure()
 	// 10,000 close handshakes and a final flush take a while.
@@ -103,6 +74,56 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 		return nil, err
 	}
 	return res, nil
+}
+
+// snapshotsOnly cuts each idle scenario's frames to what is played before
+// record is stopped: the snapshots.
+func snapshotsOnly(scens []*scenario) {
+	for _, s := range scens {
+		k := 0
+		for k < len(s.Frames) && s.Frames[k].Offset < streamStart {
+			k++
+		}
+		s.Frames = s.Frames[:k]
+	}
+}
+
+// waitConnected waits until conns has seen every meeting connected,
+// failing if record exits or ctx ends first, or after a minute and 10 ms a
+// meeting.
+func waitConnected(ctx context.Context, rec *child, conns *connCounter) error {
+	limit := time.NewTimer(time.Minute + time.Duration(conns.want)*10*time.Millisecond)
+	defer limit.Stop()
+	select {
+	case <-conns.all:
+		return nil
+	case <-limit.C:
+		return fmt.Errorf("%d of %d meetings connected in time", conns.count(), conns.want)
+	case <-rec.done:
+		return fmt.Errorf("record exited before connecting every meeting: %v", rec.err)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// measureRest waits settle, then measures record's CPU time over window,
+// in cores, and samples its memory over it (see sampleRest).
+func measureRest(ctx context.Context, rec *child, settle, window time.Duration) (cpu float64, mean, most memPeak, err error) {
+	if err := sleep(ctx, rec, settle); err != nil {
+		return 0, mean, most, err
+	}
+	t0, c0, err := procCPU(rec.cmd.Process.Pid)
+	if err != nil {
+		return 0, mean, most, err
+	}
+	if mean, most, err = sampleRest(ctx, rec, window, restEvery); err != nil {
+		return 0, mean, most, err
+	}
+	t1, c1, err := procCPU(rec.cmd.Process.Pid)
+	if err != nil {
+		return 0, mean, most, err
+	}
+	return float64(c1-c0) / float64(t1.Sub(t0)), mean, most, nil
 }
 
 // sleep waits d, failing if ctx ends or record exits first.
@@ -185,19 +206,23 @@ func procCPU(pid int) (time.Time, time.Duration, error) {
 }
 
 // connCounter is record's stderr at log level info: it writes it through to
-// w and closes all once it has seen want "connected" lines.
+// w and closes all once it has seen want "connected" lines. metrics gets
+// the address of record's metrics endpoint (--metrics-listen) once it logs
+// it.
 type connCounter struct {
-	w    io.Writer
-	want int
-	all  chan struct{}
+	w       io.Writer
+	want    int
+	all     chan struct{}
+	metrics chan string // buffered: gets the address once
 
-	mu   sync.Mutex
-	buf  []byte
-	seen int
+	mu     sync.Mutex
+	buf    []byte
+	seen   int
+	served bool // the metrics address was sent
 }
 
 func newConnCounter(w io.Writer, want int) *connCounter {
-	return &connCounter{w: w, want: want, all: make(chan struct{})}
+	return &connCounter{w: w, want: want, all: make(chan struct{}), metrics: make(chan string, 1)}
 }
 
 func (c *connCounter) Write(p []byte) (int, error) {
@@ -213,6 +238,11 @@ func (c *connCounter) Write(p []byte) (int, error) {
 			if c.seen == c.want {
 				close(c.all)
 			}
+		}
+		if _, addr, ok := bytes.Cut(line, []byte(` msg="serving metrics" addr=`)); ok && !c.served {
+			addr, _, _ = bytes.Cut(addr, []byte(" "))
+			c.served = true
+			c.metrics <- string(addr)
 		}
 		c.buf = rest
 	}

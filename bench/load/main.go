@@ -301,12 +301,18 @@ func prepare(ctx context.Context, bin, dir string, cfg config, d time.Duration, 
 	return nil, err
 }
 
-// recordArgs is the command line of record for the prepared meetings.
 // startRecord starts `confrec record` for every meeting at log level
-// level, its stderr to stderr, and samples its memory every 200 ms until
-// stopSampling is closed; peaks then delivers the result.
+// level (see startRecord).
 func (p *prepared) startRecord(bin, level string, stderr io.Writer) (rec *child, peaks <-chan memPeak, stopSampling chan struct{}, err error) {
-	cmd := exec.Command(bin, p.recordArgs(level)...)
+	return startRecord(bin, p.recordArgs(level), stderr)
+}
+
+// startRecord starts confrec with args (a record command line), the host
+// password in its environment and its stderr to stderr, and samples its
+// memory every 200 ms until stopSampling is closed; peaks then delivers the
+// result.
+func startRecord(bin string, args []string, stderr io.Writer) (rec *child, peaks <-chan memPeak, stopSampling chan struct{}, err error) {
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "CONFREC_HOST_PASSWORD="+password)
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	if rec, err = start(cmd); err != nil {
@@ -316,6 +322,7 @@ func (p *prepared) startRecord(bin, level string, stderr io.Writer) (rec *child,
 	return rec, sampleMemory(cmd.Process.Pid, 200*time.Millisecond, stopSampling), stopSampling, nil
 }
 
+// recordArgs is the command line of record for the prepared meetings.
 func (p *prepared) recordArgs(level string) []string {
 	args := []string{"--db", filepath.Join(p.dir, "rec.db"), "--log-level", level, "record"}
 	for _, s := range p.scens {
