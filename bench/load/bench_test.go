@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"io"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -60,4 +62,86 @@ func BenchmarkCase4_IdleMeetings(b *testing.B) {
 		b.ReportMetric(peak, "peak-RSS-MB")
 		b.ReportMetric(0, "ns/op")
 	})
+}
+
+// Size knobs of BenchmarkCase9_Discovery (small under -short).
+var (
+	case9Meetings = flag.Int("case9.meetings", 1000, "BenchmarkCase9_Discovery: meetings running on the stand-in enterprise (20 with -short)")
+	case9Window   = flag.Duration("case9.window", 10*time.Second, "BenchmarkCase9_Discovery: CPU measured at rest over this long (2s with -short)")
+	case9Scrapes  = flag.Int("case9.scrapes", 50, "BenchmarkCase9_Discovery: GETs of /metrics timed at rest")
+)
+
+// BenchmarkCase9_Discovery is cases 9, 10 and 11 of the performance suite
+// (see bench/run), on one record process each: case9.meetings idle
+// meetings (case 4's: snapshots, then heartbeats every 5 s only) running
+// on a stand-in enterprise in this process, their host passwords in its
+// online list, recorded by `record --discover --poll 2s` (confrec) or by
+// `record` with a --conf-id each (baseline, case 4's way); both with
+// --metrics-listen. Each iteration is a whole discoveryRound. It reports
+//
+//   - case 9: s-to-all, the seconds from starting record until every
+//     meeting has connected, and (confrec) polls-to-all, the discovery
+//     polls finished by then;
+//   - case 10: cpu-%, record's CPU at rest in percent of one core, and
+//     (confrec) cpu-%-diff, confrec's minus the baseline's measured just
+//     before it in the same invocation;
+//   - case 11: scrape-ms, the median time of a GET of /metrics at rest
+//     (case9.scrapes of them, one after the other), and scrape-bytes;
+//
+// and record's RSS at rest (the most sampled, rest-RSS-MB) and peak.
+func BenchmarkCase9_Discovery(b *testing.B) {
+	cfg := discoveryConfig{
+		Meetings: *case9Meetings, Poll: 2 * time.Second, Heartbeat: 5 * time.Second,
+		Settle: 3 * time.Second, Window: *case9Window, Scrapes: *case9Scrapes,
+	}
+	if testing.Short() {
+		cfg.Meetings, cfg.Window, cfg.Settle = 20, 2*time.Second, time.Second
+	}
+	bin, err := build(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	baseCPU := -1.0 // the baseline's cpu-% in this invocation; -1 until measured
+	for _, sub := range []struct {
+		name     string
+		discover bool
+	}{{"baseline", false}, {"confrec", true}} {
+		b.Run(sub.name, func(b *testing.B) {
+			c := cfg
+			c.Discover = sub.discover
+			dir := b.TempDir()
+			var toAll, polls, cpu, scrape, scrapeBytes, rest, peak float64
+			round := 0
+			for b.Loop() {
+				round++
+				res, err := discoveryRound(context.Background(), bin, filepath.Join(dir, strconv.Itoa(round)), c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				toAll += res.ToAll.Seconds()
+				polls += res.Polls
+				cpu += 100 * res.IdleCPU
+				scrape += float64(res.Scrape) / float64(time.Millisecond)
+				scrapeBytes += float64(res.ScrapeBytes)
+				rest += float64(res.Rest.RSS) / (1 << 20)
+				peak = max(peak, float64(res.Mem.HWM)/(1<<20))
+			}
+			n := float64(b.N)
+			b.ReportMetric(toAll/n, "s-to-all")
+			b.ReportMetric(cpu/n, "cpu-%")
+			b.ReportMetric(scrape/n, "scrape-ms")
+			b.ReportMetric(scrapeBytes/n, "scrape-bytes")
+			b.ReportMetric(rest/n, "rest-RSS-MB")
+			b.ReportMetric(peak, "peak-RSS-MB")
+			b.ReportMetric(0, "ns/op")
+			if !sub.discover {
+				baseCPU = cpu / n
+				return
+			}
+			b.ReportMetric(polls/n, "polls-to-all")
+			if baseCPU >= 0 {
+				b.ReportMetric(cpu/n-baseCPU, "cpu-%-diff")
+			}
+		})
+	}
 }

@@ -51,6 +51,13 @@ var rows = []row{
 	{"7 storage, × payload", "Case7_Storage", "confrec", "", "ratio", "≤ 1.25"},
 	{"7 storage, zstd, × payload", "Case7_Storage", "confrec", "", "ratio-zstd", "≤ 0.3"},
 	{"8 replay fan-out, 1,000 clients", "Case8_ReplayFanout", "confrec", "baseline", "frames/s", ""},
+	// Cases 9 to 11 share one benchmark: record --discover of 1,000 idle
+	// meetings against record with a --conf-id each.
+	{"9 discover 1,000: time to all", "Case9_Discovery", "confrec", "baseline", "s-to-all", ""},
+	{"9 discover 1,000: polls to all", "Case9_Discovery", "confrec", "", "polls-to-all", "≤ 2"},
+	{"10 discover 1,000: CPU at rest", "Case9_Discovery", "confrec", "baseline", "cpu-%", ""},
+	{"10 CPU at rest − --conf-id's", "Case9_Discovery", "confrec", "", "cpu-%-diff", "≤ +1 % of a core"},
+	{"11 GET /metrics, 1,000 (vs --conf-id)", "Case9_Discovery", "confrec", "baseline", "scrape-ms", "< 50 ms"},
 }
 
 // peakUnits are the metrics shown as peak memory, in order of preference.

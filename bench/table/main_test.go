@@ -13,6 +13,8 @@ BenchmarkCase1_Ingest/baseline-2        	       1	 1600000 frames/s	  120 frames
 BenchmarkCase4_IdleMeetings/confrec-2   	       1	   40000 B/meeting	  1.5 cpu-%	 80.5 peak-RSS-MB
 BenchmarkCase5_ExportJSONL/baseline/jq  	       1	   10000 frames/s
 BenchmarkReconstruct/fold_and_attendance-2 	1	 3000000 frames/s	 12 peak-heap-MB	 100 B/op
+BenchmarkCase9_Discovery/baseline-2     	       1	  2.5 cpu-%	  1.0 scrape-ms
+BenchmarkCase9_Discovery/confrec-2      	       1	  2.6 cpu-%	  -0.25 cpu-%-diff	  1 polls-to-all
 PASS
 `
 
@@ -48,6 +50,9 @@ func TestTable(t *testing.T) {
 		"80 MiB",
 		"not measured",
 		"12 MiB (heap)",
+		"-0.25 cpu-%-diff",
+		"1 polls-to-all",
+		"1.04", // 2.6 ÷ 2.5
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
