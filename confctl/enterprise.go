@@ -199,50 +199,85 @@ func (ci *ConferenceInfo) ChairPassword() Secret {
 	return ""
 }
 
-// decodeConferenceInfo reads one ConferenceInfo object tolerantly; ok is
-// false when raw is not an object.
+// rawConferenceInfo is a ConferenceInfo as sent, each member read
+// leniently.
+type rawConferenceInfo struct {
+	ConferenceID    lenientText      `json:"conferenceID"`
+	ConfUUID        lenientText      `json:"confUUID"`
+	VMRConferenceID lenientText      `json:"vmrConferenceID"`
+	Subject         lenientText      `json:"subject"`
+	StartTime       lenientText      `json:"startTime"`
+	EndTime         lenientText      `json:"endTime"`
+	State           lenientText      `json:"conferenceState"`
+	UserUUID        lenientText      `json:"userUUID"`
+	Organizer       lenientText      `json:"scheduserName"`
+	PasswordEntry   lenientPasswords `json:"passwordEntry"`
+}
+
+// info returns r as a ConferenceInfo.
+func (r *rawConferenceInfo) info() ConferenceInfo {
+	return ConferenceInfo{
+		ConferenceID: string(r.ConferenceID), ConfUUID: string(r.ConfUUID), VMRConferenceID: string(r.VMRConferenceID),
+		Subject: string(r.Subject), StartTime: string(r.StartTime), EndTime: string(r.EndTime),
+		State: string(r.State), UserUUID: string(r.UserUUID), Organizer: string(r.Organizer),
+		PasswordEntry: r.PasswordEntry,
+	}
+}
+
+// lenientText is a member read with LenientString: a string, or a number's
+// text; anything else is "".
+type lenientText string
+
+func (t *lenientText) UnmarshalJSON(b []byte) error {
+	s, _ := LenientString(b)
+	*t = lenientText(s)
+	return nil
+}
+
+// lenientPasswords is a passwordEntry: a list of {conferenceRole,
+// password} objects; anything else is none, and an element that is no
+// object is left out.
+type lenientPasswords []PasswordEntry
+
+func (ps *lenientPasswords) UnmarshalJSON(b []byte) error {
+	type entry struct {
+		Role     lenientText `json:"conferenceRole"`
+		Password lenientText `json:"password"`
+	}
+	*ps = nil
+	var entries []entry
+	if json.Unmarshal(b, &entries) != nil {
+		// Not a list, or an element that is no object: element by element.
+		var raws []json.RawMessage
+		if json.Unmarshal(b, &raws) != nil {
+			return nil
+		}
+		entries = entries[:0]
+		for _, r := range raws {
+			var e entry
+			if json.Unmarshal(r, &e) == nil {
+				entries = append(entries, e)
+			}
+		}
+	}
+	for _, e := range entries {
+		*ps = append(*ps, PasswordEntry{Role: string(e.Role), Password: Secret(e.Password)})
+	}
+	return nil
+}
+
+// decodeConferenceInfo reads one ConferenceInfo object (or a JSON string
+// holding one) tolerantly; ok is false when raw is neither.
 func decodeConferenceInfo(raw json.RawMessage) (ConferenceInfo, bool) {
 	b, ok := objectBytes(raw)
 	if !ok {
 		return ConferenceInfo{}, false
 	}
-	var r struct {
-		ConferenceID    json.RawMessage `json:"conferenceID"`
-		ConfUUID        json.RawMessage `json:"confUUID"`
-		VMRConferenceID json.RawMessage `json:"vmrConferenceID"`
-		Subject         json.RawMessage `json:"subject"`
-		StartTime       json.RawMessage `json:"startTime"`
-		EndTime         json.RawMessage `json:"endTime"`
-		State           json.RawMessage `json:"conferenceState"`
-		UserUUID        json.RawMessage `json:"userUUID"`
-		Organizer       json.RawMessage `json:"scheduserName"`
-		PasswordEntry   json.RawMessage `json:"passwordEntry"`
-	}
+	var r rawConferenceInfo
 	if json.Unmarshal(b, &r) != nil {
 		return ConferenceInfo{}, false
 	}
-	// A passwordEntry of another shape than a list of objects is absent.
-	var entries []struct {
-		Role     json.RawMessage `json:"conferenceRole"`
-		Password json.RawMessage `json:"password"`
-	}
-	_ = json.Unmarshal(r.PasswordEntry, &entries)
-	var ci ConferenceInfo
-	ci.ConferenceID, _ = lenientString(r.ConferenceID)
-	ci.ConfUUID, _ = lenientString(r.ConfUUID)
-	ci.VMRConferenceID, _ = lenientString(r.VMRConferenceID)
-	ci.Subject, _ = lenientString(r.Subject)
-	ci.StartTime, _ = lenientString(r.StartTime)
-	ci.EndTime, _ = lenientString(r.EndTime)
-	ci.State, _ = lenientString(r.State)
-	ci.UserUUID, _ = lenientString(r.UserUUID)
-	ci.Organizer, _ = lenientString(r.Organizer)
-	for _, e := range entries {
-		role, _ := lenientString(e.Role)
-		pw, _ := lenientString(e.Password)
-		ci.PasswordEntry = append(ci.PasswordEntry, PasswordEntry{Role: role, Password: Secret(pw)})
-	}
-	return ci, true
+	return r.info(), true
 }
 
 // OnlinePage is one page of OnlineMeetings.
@@ -255,6 +290,16 @@ type OnlinePage struct {
 	Meetings []ConferenceInfo
 	// Skipped counts the entries left out.
 	Skipped int
+}
+
+// add adds ci to the page's meetings, or counts it skipped when it has no
+// conferenceID.
+func (p *OnlinePage) add(ci ConferenceInfo) {
+	if ci.ConferenceID == "" {
+		p.Skipped++
+		return
+	}
+	p.Meetings = append(p.Meetings, ci)
 }
 
 // OnlineMeetings asks for one page of the meetings running now (GET
@@ -288,6 +333,22 @@ func (c *Client) OnlineMeetings(ctx context.Context, accessToken Secret, offset,
 // decodeOnlinePage reads an online-list page; offset and limit are the
 // request's, used when the page does not echo them.
 func decodeOnlinePage(body []byte, offset, limit int) (OnlinePage, error) {
+	// Every entry an object, as the service sends them: one pass.
+	var fast struct {
+		Offset json.RawMessage     `json:"offset"`
+		Limit  json.RawMessage     `json:"limit"`
+		Count  json.RawMessage     `json:"count"`
+		Data   []rawConferenceInfo `json:"data"`
+	}
+	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' && json.Unmarshal(b, &fast) == nil {
+		p := newOnlinePage(fast.Offset, fast.Limit, fast.Count, offset, limit)
+		for i := range fast.Data {
+			p.add(fast.Data[i].info())
+		}
+		return p, nil
+	}
+	// Otherwise entry by entry, so that an entry of another shape (or an
+	// object in a string) is read as well as it can be.
 	var raw struct {
 		Offset json.RawMessage `json:"offset"`
 		Limit  json.RawMessage `json:"limit"`
@@ -297,27 +358,30 @@ func decodeOnlinePage(body []byte, offset, limit int) (OnlinePage, error) {
 	if err := decodeObject(body, &raw); err != nil {
 		return OnlinePage{}, err
 	}
+	p := newOnlinePage(raw.Offset, raw.Limit, raw.Count, offset, limit)
 	var data []json.RawMessage
 	if d := bytes.TrimSpace(raw.Data); len(d) > 0 && string(d) != "null" && json.Unmarshal(d, &data) != nil {
 		return OnlinePage{}, fmt.Errorf("%w: data is not a list", ErrInvalidResponse)
 	}
-	p := OnlinePage{Offset: offset, Limit: limit}
-	if n, ok := lenientInt(raw.Offset); ok {
-		p.Offset = n
-	}
-	if n, ok := lenientInt(raw.Limit); ok {
-		p.Limit = n
-	}
-	p.Count, _ = lenientInt(raw.Count)
-	for _, d := range data {
-		ci, ok := decodeConferenceInfo(d)
-		if !ok || ci.ConferenceID == "" {
-			p.Skipped++
-			continue
-		}
-		p.Meetings = append(p.Meetings, ci)
+	for _, e := range data {
+		ci, _ := decodeConferenceInfo(e)
+		p.add(ci)
 	}
 	return p, nil
+}
+
+// newOnlinePage is a page with the offset, limit and count a page states;
+// offset and limit are the request's, used when the page does not echo them.
+func newOnlinePage(rawOffset, rawLimit, rawCount json.RawMessage, offset, limit int) OnlinePage {
+	p := OnlinePage{Offset: offset, Limit: limit}
+	if n, ok := lenientInt(rawOffset); ok {
+		p.Offset = n
+	}
+	if n, ok := lenientInt(rawLimit); ok {
+		p.Limit = n
+	}
+	p.Count, _ = lenientInt(rawCount)
+	return p
 }
 
 // OnlineConfDetail asks for one running meeting's details (GET
