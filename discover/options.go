@@ -92,13 +92,14 @@ type Observer interface {
 	SetUnrecordable(n int)
 }
 
-// nopObserver is the Observer of nil.
-type nopObserver struct{}
+// NopObserver is an Observer that does nothing: what a nil
+// Options.Observer means.
+type NopObserver struct{}
 
-func (nopObserver) DiscoveryPoll(error) {}
-func (nopObserver) TokenFailure(string) {}
-func (nopObserver) SetRecording(int)    {}
-func (nopObserver) SetUnrecordable(int) {}
+func (NopObserver) DiscoveryPoll(error) {}
+func (NopObserver) TokenFailure(string) {}
+func (NopObserver) SetRecording(int)    {}
+func (NopObserver) SetUnrecordable(int) {}
 
 // withDefaults returns a copy of o with defaults filled in, or an error
 // wrapping ErrInvalidOptions.
@@ -132,7 +133,7 @@ func (o *Options) withDefaults() (Options, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Observer == nil {
-		c.Observer = nopObserver{}
+		c.Observer = NopObserver{}
 	}
 	c.Record.APIURL = c.APIURL
 	if c.Record.HTTPClient == nil {

@@ -118,6 +118,7 @@ func demoDiscovery(c *cli.Context, script *standin.Script, path string, logger *
 
 // demoObserver prints how many meetings are being recorded whenever it changes.
 type demoObserver struct {
+	discover.NopObserver
 	w     io.Writer
 	start time.Time
 	mu    sync.Mutex
@@ -132,7 +133,3 @@ func (o *demoObserver) SetRecording(n int) {
 		fmt.Fprintf(o.w, "  %5.1fs  recording %d meeting(s)\n", time.Since(o.start).Seconds(), n)
 	}
 }
-
-func (o *demoObserver) DiscoveryPoll(error) {}
-func (o *demoObserver) TokenFailure(string) {}
-func (o *demoObserver) SetUnrecordable(int) {}

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -82,9 +84,11 @@ func runDiscover(c *cli.Context, logger *slog.Logger) error {
 	stopServing := serveSnapshots(c, db, logger)
 	dopts.Record.Logger = logger
 	dopts.Record.Observer = mon.observer()
+	var obs discover.Observer = discover.NopObserver{}
 	if m := mon.metrics(); m != nil {
-		dopts.Observer = m
+		obs = m
 	}
+	dopts.Observer = &gcTuner{Observer: obs, logger: logger}
 	d, err := discover.New(db, dopts)
 	if err == nil {
 		mon.serve(db, metrics.Check{Name: "discovery", Check: d.Ready})
@@ -180,4 +184,23 @@ func serveWebhooks(c *cli.Context, d *discover.Discoverer, logger *slog.Logger) 
 		_ = srv.Shutdown(ctx) // callbacks cut off are repeated by the service
 		wg.Wait()
 	}, nil
+}
+
+// gcTuner is record --discover's discovery Observer: it passes every call
+// on and, once as many meetings are recorded as make record --conf-id
+// collect garbage sooner, does the same (see gcPercent).
+type gcTuner struct {
+	discover.Observer
+	logger *slog.Logger
+	once   sync.Once
+}
+
+func (g *gcTuner) SetRecording(n int) {
+	g.Observer.SetRecording(n)
+	if p, ok := gcPercent(n, os.Getenv("GOGC")); ok {
+		g.once.Do(func() {
+			debug.SetGCPercent(p)
+			g.logger.Debug("collecting garbage sooner for many meetings", "gc_percent", p, "meetings", n)
+		})
+	}
 }
