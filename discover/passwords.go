@@ -8,8 +8,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 	"unicode"
 
 	"github.com/confrec/confrec/confctl"
@@ -35,23 +33,14 @@ type Passwords struct {
 
 	mu   sync.Mutex
 	byID map[string]confctl.Secret
-	seen fileStamp // of the file last read, good or bad
+	seen os.FileInfo // of the file last read
 }
 
-// fileStamp tells whether a file changed since it was last read.
-type fileStamp struct {
-	ino   uint64
-	size  int64
-	mtime time.Time
-	mode  os.FileMode
-}
-
-func stampOf(fi os.FileInfo) fileStamp {
-	s := fileStamp{size: fi.Size(), mtime: fi.ModTime(), mode: fi.Mode()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		s.ino = st.Ino
-	}
-	return s
+// sameFile says whether a and b describe the same file unchanged: the
+// same file (inode, or its equivalent), size, modification time and mode.
+func sameFile(a, b os.FileInfo) bool {
+	return a != nil && b != nil && os.SameFile(a, b) && a.Size() == b.Size() &&
+		a.ModTime().Equal(b.ModTime()) && a.Mode() == b.Mode()
 }
 
 // LoadPasswords reads the passwords file at path. Its errors name the file,
@@ -80,9 +69,8 @@ func (p *Passwords) Reload() (changed bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("read passwords file %s: %w", p.path, err)
 	}
-	stamp := stampOf(fi)
 	p.mu.Lock()
-	same := p.byID != nil && stamp == p.seen
+	same := p.byID != nil && sameFile(fi, p.seen)
 	p.mu.Unlock()
 	if same {
 		return false, nil
@@ -99,7 +87,7 @@ func (p *Passwords) Reload() (changed bool, err error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.seen = stamp
+	p.seen = fi
 	p.byID = byID
 	return true, nil
 }
