@@ -60,7 +60,9 @@ func (p *Passwords) Path() string { return p.path }
 // inode, size, modification time or mode). changed reports whether new
 // passwords are in use. On an error the passwords read before stay.
 func (p *Passwords) Reload() (changed bool, err error) {
-	f, err := os.Open(p.path)
+	// Non-blocking: a FIFO put in its place would wait for a writer, and
+	// stop the discovery with it; opened so, it is refused below.
+	f, err := os.OpenFile(p.path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return false, fmt.Errorf("read passwords file: %w", err)
 	}

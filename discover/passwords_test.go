@@ -133,3 +133,38 @@ func TestPasswordsReload(t *testing.T) {
 		t.Errorf("after rewrite: %q", pw.Reveal())
 	}
 }
+
+// TestPasswordsFIFO: a FIFO named as the passwords file, or put in its
+// place, is refused at once as not a regular file: opening it must not
+// wait for a writer, which would stop every poll.
+func TestPasswordsFIFO(t *testing.T) {
+	t.Parallel()
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	path := writePasswords(t, "1 a\n", 0o600)
+	p, err := discover.LoadPasswords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(fifo, path); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	go func() { _, err := discover.LoadPasswords(path); done <- err }()
+	go func() { _, err := p.Reload(); done <- err }()
+	for range 2 {
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("a FIFO: %v, want \"not a regular file\"", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("reading a FIFO as the passwords file still waits after 5s")
+		}
+	}
+	if pw, _ := p.Lookup("1"); pw.Reveal() != "a" {
+		t.Errorf("after a FIFO took its place: Lookup(1) = %q, want the password read before", pw.Reveal())
+	}
+}
