@@ -169,7 +169,9 @@ func applyConfig(c *cli.Context, path string, own []cli.Flag, values map[string]
 // readConfig reads the config file at path, refusing one that another user
 // could have written.
 func readConfig(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// Non-blocking: a FIFO would wait for a writer, past any Ctrl-C; opened
+	// so, it is refused as not a regular file.
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read --%s: %w", flgConfig, err)
 	}

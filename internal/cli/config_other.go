@@ -11,3 +11,6 @@ const fileModes = false
 
 // fileOwner returns false: there are no unix owners to check.
 func fileOwner(fs.FileInfo) (int, bool) { return 0, false }
+
+// openNonblock is 0 where opening a file never waits for a writer.
+const openNonblock = 0

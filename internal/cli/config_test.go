@@ -171,6 +171,23 @@ func TestConfigRefusedFile(t *testing.T) {
 	checkRefused(t, r, 2, "config "+other+" belongs to uid 65534, neither this user (0) nor root: chown it")
 }
 
+// TestConfigFIFO: a FIFO given as the config file is refused at once, not
+// waited on for a writer (which no Ctrl-C would end).
+func TestConfigFIFO(t *testing.T) {
+	t.Parallel()
+	fifo := filepath.Join(t.TempDir(), "record.yaml")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	r := runCmd(t, confrecCmd(ctx, t, nil, "record", "--config", fifo))
+	if ctx.Err() != nil {
+		t.Fatal("record --config FIFO still waits after 20s")
+	}
+	checkRefused(t, r, 2, "config "+fifo+" is not a regular file")
+}
+
 // checkRefused fails unless r exited with code and one line on stderr
 // saying want.
 func checkRefused(t *testing.T, r result, code int, want string) {
