@@ -42,7 +42,6 @@ type Discoverer struct {
 	ended        map[string]time.Time      // instances whose recording ended → when
 	refused      map[string]confctl.Secret // conferenceID → the host password refused for it
 	unrecordable map[string]string         // conferenceID → why, as last logged
-	noDetail     map[string]string         // conferenceID → the run whose details hold no host password
 	nonces       map[string]time.Time      // webhook nonces seen → their timestamp
 	noncesPruned time.Time
 	logged       string // the last passwords-file error logged
@@ -65,7 +64,6 @@ func New(db *store.DB, opts Options) (*Discoverer, error) {
 		ended:        make(map[string]time.Time),
 		refused:      make(map[string]confctl.Secret),
 		unrecordable: make(map[string]string),
-		noDetail:     make(map[string]string),
 		nonces:       make(map[string]time.Time),
 	}, nil
 }
@@ -201,11 +199,6 @@ func (d *Discoverer) poll(ctx context.Context) {
 		for id := range d.unrecordable {
 			if !online[id] {
 				delete(d.unrecordable, id)
-			}
-		}
-		for id := range d.noDetail {
-			if !online[id] {
-				delete(d.noDetail, id)
 			}
 		}
 	}
@@ -365,16 +358,6 @@ func (d *Discoverer) password(ctx context.Context, ci *confctl.ConferenceInfo) (
 	if pw := ci.ChairPassword(); pw != "" {
 		return pw, ""
 	}
-	const none = "no host password: none in the passwords file (by conferenceID or vmrConferenceID), and the service gives none"
-	// The details are asked once a run of a meeting (again only after a
-	// failed call): a poll must not ask for every meeting without one.
-	inst := instance(ci)
-	d.mu.Lock()
-	asked := d.noDetail[ci.ConferenceID] == inst
-	d.mu.Unlock()
-	if asked {
-		return "", none
-	}
 	tok, err := d.accessToken(ctx)
 	if err != nil {
 		return "", "no host password in the passwords file or the online list, and its details could not be read: " + err.Error()
@@ -387,10 +370,7 @@ func (d *Discoverer) password(ctx context.Context, ci *confctl.ConferenceInfo) (
 	if pw := detail.ChairPassword(); pw != "" {
 		return pw, ""
 	}
-	d.mu.Lock()
-	d.noDetail[ci.ConferenceID] = inst
-	d.mu.Unlock()
-	return "", none
+	return "", "no host password: none in the passwords file (by conferenceID or vmrConferenceID), and the service gives none"
 }
 
 // markUnrecordable records that meeting id runs but cannot be recorded,

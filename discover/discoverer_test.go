@@ -7,14 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,60 +215,4 @@ func ExampleNew() {
 	// Output:
 	// recording [986512347]
 	// run: <nil>
-}
-
-// TestUnrecordableAskedOnce: a meeting with no host password anywhere is
-// unrecordable; its details are asked for once, not at every poll; once
-// its password appears in the passwords file it is recorded.
-func TestUnrecordableAskedOnce(t *testing.T) {
-	t.Parallel()
-	srv, err := standin.NewScheduleServer([]standin.Scheduled{{Script: script("301", time.Minute), Password: "pw-301"}},
-		&standin.ServerOptions{Speed: 1, AppID: appID, AppKey: appKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	var details, lists atomic.Int32
-	target, _ := url.Parse(srv.URL)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case confctl.OnlineConfDetailPath:
-			details.Add(1)
-		case confctl.OnlineMeetingsPath:
-			lists.Add(1)
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
-	pwPath := filepath.Join(t.TempDir(), "passwords")
-	if err := os.WriteFile(pwPath, []byte("999 other\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pws, err := discover.LoadPasswords(pwPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := discover.New(openStore(t), discover.Options{APIURL: front.URL, AppID: appID, AppKey: appKey,
-		Poll: 20 * time.Millisecond, Passwords: pws})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := run(t, d)
-	for lists.Load() < 10 {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := details.Load(); n != 1 {
-		t.Errorf("details asked %d times over %d polls, want once", n, lists.Load())
-	}
-	if got := d.Recording(); len(got) != 0 {
-		t.Errorf("recording %v without a password", got)
-	}
-	if err := os.WriteFile(pwPath, []byte("999 other\n301 pw-301\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	waitRecording(t, d, []string{"301"})
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
 }
