@@ -42,6 +42,7 @@ type Discoverer struct {
 	ended        map[string]time.Time      // instances whose recording ended → when
 	refused      map[string]confctl.Secret // conferenceID → the host password refused for it
 	unrecordable map[string]string         // conferenceID → why, as last logged
+	detailless   map[string]string         // conferenceID → the instance whose details gave no host password
 	nonces       map[string]time.Time      // webhook nonces seen → their timestamp
 	noncesPruned time.Time
 	logged       string // the last passwords-file error logged
@@ -64,6 +65,7 @@ func New(db *store.DB, opts Options) (*Discoverer, error) {
 		ended:        make(map[string]time.Time),
 		refused:      make(map[string]confctl.Secret),
 		unrecordable: make(map[string]string),
+		detailless:   make(map[string]string),
 		nonces:       make(map[string]time.Time),
 	}, nil
 }
@@ -190,7 +192,7 @@ func (d *Discoverer) poll(ctx context.Context) {
 	online := make(map[string]bool, len(meetings))
 	for i := range meetings {
 		online[meetings[i].ConferenceID] = true
-		d.consider(ctx, &meetings[i])
+		d.consider(ctx, &meetings[i], false)
 	}
 	d.mu.Lock()
 	d.polled, d.pollErr = true, err
@@ -199,6 +201,11 @@ func (d *Discoverer) poll(ctx context.Context) {
 		for id := range d.unrecordable {
 			if !online[id] {
 				delete(d.unrecordable, id)
+			}
+		}
+		for id := range d.detailless {
+			if !online[id] {
+				delete(d.detailless, id)
 			}
 		}
 	}
@@ -275,7 +282,7 @@ func (d *Discoverer) started(ctx context.Context, id string) {
 		d.log.Warn("meeting started (webhook): details of another meeting returned", "meeting", id)
 		return
 	}
-	d.consider(ctx, &ci)
+	d.consider(ctx, &ci, true)
 	d.mu.Lock()
 	unrec := len(d.unrecordable)
 	d.mu.Unlock()
@@ -290,8 +297,8 @@ func instance(ci *confctl.ConferenceInfo) string {
 
 // consider records meeting ci if it runs, is selected, is not recorded yet
 // and its host password is known; a meeting with no password is marked
-// unrecordable.
-func (d *Discoverer) consider(ctx context.Context, ci *confctl.ConferenceInfo) {
+// unrecordable. detailed says ci are the meeting's details already.
+func (d *Discoverer) consider(ctx context.Context, ci *confctl.ConferenceInfo, detailed bool) {
 	if ci.State != confctl.StateCreated || !d.selected(ci) {
 		return
 	}
@@ -307,7 +314,7 @@ func (d *Discoverer) consider(ctx context.Context, ci *confctl.ConferenceInfo) {
 	if busy || over {
 		return
 	}
-	pw, why := d.password(ctx, ci)
+	pw, why := d.password(ctx, ci, inst, detailed)
 	if pw == "" {
 		d.markUnrecordable(ci.ConferenceID, why)
 		return
@@ -321,6 +328,7 @@ func (d *Discoverer) consider(ctx context.Context, ci *confctl.ConferenceInfo) {
 	delete(d.refused, ci.ConferenceID)
 	wasUnrecordable := d.unrecordable[ci.ConferenceID] != ""
 	delete(d.unrecordable, ci.ConferenceID)
+	delete(d.detailless, ci.ConferenceID)
 	d.active[ci.ConferenceID] = inst
 	n := len(d.active)
 	d.mu.Unlock()
@@ -348,8 +356,11 @@ func (d *Discoverer) selected(ci *confctl.ConferenceInfo) bool {
 
 // password returns meeting ci's host password: from the passwords file,
 // else from the online list's passwordEntry, else from its details; or ""
-// and why there is none.
-func (d *Discoverer) password(ctx context.Context, ci *confctl.ConferenceInfo) (confctl.Secret, string) {
+// and why there is none. The details are asked once per instance inst of
+// the meeting (not when detailed says ci are its details): a service that
+// gives no password for it will not give one at the next poll.
+func (d *Discoverer) password(ctx context.Context, ci *confctl.ConferenceInfo, inst string, detailed bool) (confctl.Secret, string) {
+	const none = "no host password: none in the passwords file (by conferenceID or vmrConferenceID), and the service gives none"
 	if d.o.Passwords != nil {
 		if pw, ok := d.o.Passwords.Lookup(ci.ConferenceID, ci.VMRConferenceID); ok {
 			return pw, ""
@@ -358,19 +369,27 @@ func (d *Discoverer) password(ctx context.Context, ci *confctl.ConferenceInfo) (
 	if pw := ci.ChairPassword(); pw != "" {
 		return pw, ""
 	}
-	tok, err := d.accessToken(ctx)
-	if err != nil {
-		return "", "no host password in the passwords file or the online list, and its details could not be read: " + err.Error()
+	d.mu.Lock()
+	asked := d.detailless[ci.ConferenceID] == inst
+	d.mu.Unlock()
+	if !detailed && !asked {
+		tok, err := d.accessToken(ctx)
+		if err != nil {
+			return "", "no host password in the passwords file or the online list, and its details could not be read: " + err.Error()
+		}
+		detail, err := d.api.OnlineConfDetail(ctx, tok, ci.ConferenceID)
+		if err != nil {
+			d.o.Observer.TokenFailure("conf_detail")
+			return "", "no host password in the passwords file or the online list, and its details could not be read: " + err.Error()
+		}
+		if pw := detail.ChairPassword(); pw != "" {
+			return pw, ""
+		}
 	}
-	detail, err := d.api.OnlineConfDetail(ctx, tok, ci.ConferenceID)
-	if err != nil {
-		d.o.Observer.TokenFailure("conf_detail")
-		return "", "no host password in the passwords file or the online list, and its details could not be read: " + err.Error()
-	}
-	if pw := detail.ChairPassword(); pw != "" {
-		return pw, ""
-	}
-	return "", "no host password: none in the passwords file (by conferenceID or vmrConferenceID), and the service gives none"
+	d.mu.Lock()
+	d.detailless[ci.ConferenceID] = inst
+	d.mu.Unlock()
+	return "", none
 }
 
 // markUnrecordable records that meeting id runs but cannot be recorded,

@@ -16,7 +16,9 @@
 // or vmrConferenceID; 0600 or stricter, re-read when it changes), else from
 // the chair entry of passwordEntry in the online list or the meeting's
 // details. A meeting with neither is unrecordable: logged once with the
-// reason, counted, and tried again at each poll.
+// reason, counted, and tried again at each poll (its details are asked
+// once per run of the meeting: the passwords file and the online list at
+// each poll).
 //
 // Discoverer.WebhookHandler receives the enterprise's callbacks (checked
 // with the App Key, stale and replayed ones refused): "meeting.started"

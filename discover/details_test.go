@@ -1,0 +1,188 @@
+package discover_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/confrec/confrec/confctl"
+	"github.com/confrec/confrec/discover"
+	"github.com/confrec/confrec/store"
+)
+
+// managementAPI is a management API whose online list and meeting details
+// a test writes; it counts the calls of each path, the token API's under
+// "other".
+type managementAPI struct {
+	*httptest.Server
+	list   func(poll int) []confctl.ConferenceInfo
+	detail func(id string) confctl.ConferenceInfo
+
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func startManagementAPI(t *testing.T) *managementAPI {
+	t.Helper()
+	a := &managementAPI{calls: map[string]int{}}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		path := r.URL.Path
+		switch path {
+		case confctl.AppAuthPath, confctl.OnlineMeetingsPath, confctl.OnlineConfDetailPath:
+		default:
+			path = "other"
+		}
+		a.calls[path]++
+		polls := a.calls[confctl.OnlineMeetingsPath]
+		a.mu.Unlock()
+		switch path {
+		case confctl.AppAuthPath:
+			json.NewEncoder(w).Encode(map[string]any{"accessToken": "access-token-0123456789", "validPeriod": 3600})
+		case confctl.OnlineMeetingsPath:
+			offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+			var data []json.RawMessage
+			if offset == 0 {
+				for _, ci := range a.list(polls) {
+					data = append(data, confctl.EncodeConferenceInfo(ci))
+				}
+			}
+			json.NewEncoder(w).Encode(map[string]any{"offset": offset, "count": len(data), "data": data})
+		case confctl.OnlineConfDetailPath:
+			ci := a.detail(r.URL.Query().Get("conferenceID"))
+			json.NewEncoder(w).Encode(map[string]any{"conferenceData": confctl.EncodeConferenceInfo(ci)})
+		default:
+			http.Error(w, "not here", http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+func (a *managementAPI) count(path string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[path]
+}
+
+// running is a meeting in "Created", with the host password listed if pw
+// is not empty.
+func running(id, confUUID, pw string) confctl.ConferenceInfo {
+	ci := confctl.ConferenceInfo{ConferenceID: id, ConfUUID: confUUID, State: confctl.StateCreated, Subject: "Meeting " + id}
+	if pw != "" {
+		ci.PasswordEntry = []confctl.PasswordEntry{{Role: "chair", Password: confctl.Secret(pw)}}
+	}
+	return ci
+}
+
+// newDiscoverer returns a Discoverer of a and its log.
+func newDiscoverer(t *testing.T, a *managementAPI, poll time.Duration) (*discover.Discoverer, *syncBuffer) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "d.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	logs := &syncBuffer{}
+	d, err := discover.New(db, discover.Options{APIURL: a.URL, AppID: "app", AppKey: "app-key-0123", Poll: poll,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, logs
+}
+
+// runFor runs d for dur.
+func runFor(t *testing.T, d *discover.Discoverer, dur time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), dur)
+	defer cancel()
+	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestUnrecordableDetailsOncePerRun: a meeting with no host password
+// anywhere has its details asked once per run (confUUID), not at every
+// poll: with a thousand such meetings, a poll would be a thousand calls.
+func TestUnrecordableDetailsOncePerRun(t *testing.T) {
+	t.Parallel()
+	a := startManagementAPI(t)
+	a.list = func(poll int) []confctl.ConferenceInfo {
+		third := "uuid-3"
+		if poll > 5 {
+			third = "uuid-3-again" // the meeting room's next run
+		}
+		return []confctl.ConferenceInfo{running("1", "uuid-1", ""), running("2", "uuid-2", ""), running("3", third, "")}
+	}
+	a.detail = func(id string) confctl.ConferenceInfo { return running(id, "", "") }
+	d, logs := newDiscoverer(t, a, 20*time.Millisecond)
+	runFor(t, d, 400*time.Millisecond)
+	if polls := a.count(confctl.OnlineMeetingsPath); polls < 8 {
+		t.Fatalf("%d polls, want 8 or more", polls)
+	}
+	if got := a.count(confctl.OnlineConfDetailPath); got != 4 {
+		t.Errorf("%d detail calls, want 4: one for each of the 3 meetings, and one for the new run of one", got)
+	}
+	if a.count("other") != 0 {
+		t.Errorf("a meeting without a password was recorded:\n%s", logs)
+	}
+}
+
+// TestWebhookStartedAsksDetailsOnce: a meeting.started callback for a
+// meeting without a password reads its details once, not a second time to
+// look for the password there.
+func TestWebhookStartedAsksDetailsOnce(t *testing.T) {
+	t.Parallel()
+	a := startManagementAPI(t)
+	a.list = func(int) []confctl.ConferenceInfo { return nil }
+	a.detail = func(id string) confctl.ConferenceInfo { return running(id, "uuid-"+id, "") }
+	d, logs := newDiscoverer(t, a, time.Hour)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	body := confctl.NewCallback("app-key-0123", "app", "nonce-0123456789abcdef0123456789ab", confctl.EventStarted, "42", time.Now())
+	w := httptest.NewRecorder()
+	d.WebhookHandler().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(body)))
+	if w.Code != http.StatusOK {
+		t.Fatalf("callback answered %d: %s", w.Code, w.Body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !bytes.Contains([]byte(logs.String()), []byte("meeting cannot be recorded")); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the meeting was never found unrecordable:\n%s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := a.count(confctl.OnlineConfDetailPath); got != 1 {
+		t.Errorf("%d detail calls for one callback, want 1", got)
+	}
+}
