@@ -186,3 +186,20 @@ func TestWebhookStartedAsksDetailsOnce(t *testing.T) {
 		t.Errorf("%d detail calls for one callback, want 1", got)
 	}
 }
+
+// TestDetailsOfAnotherMeeting: details that name another meeting do not
+// give their host password to the meeting asked about.
+func TestDetailsOfAnotherMeeting(t *testing.T) {
+	t.Parallel()
+	a := startManagementAPI(t)
+	a.list = func(int) []confctl.ConferenceInfo { return []confctl.ConferenceInfo{running("1", "uuid-1", "")} }
+	a.detail = func(string) confctl.ConferenceInfo { return running("999", "uuid-999", "pw-of-999") }
+	d, logs := newDiscoverer(t, a, time.Hour)
+	runFor(t, d, 300*time.Millisecond)
+	if a.count("other") != 0 {
+		t.Errorf("meeting 1 was recorded with another meeting's password:\n%s", logs)
+	}
+	if !bytes.Contains([]byte(logs.String()), []byte("answered its details with another meeting's")) {
+		t.Errorf("the log does not say why meeting 1 cannot be recorded:\n%s", logs)
+	}
+}

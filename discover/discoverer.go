@@ -382,6 +382,9 @@ func (d *Discoverer) password(ctx context.Context, ci *confctl.ConferenceInfo, i
 			d.o.Observer.TokenFailure("conf_detail")
 			return "", "no host password in the passwords file or the online list, and its details could not be read: " + err.Error()
 		}
+		if detail.ConferenceID != "" && detail.ConferenceID != ci.ConferenceID {
+			return "", "no host password in the passwords file or the online list, and the service answered its details with another meeting's"
+		}
 		if pw := detail.ChairPassword(); pw != "" {
 			return pw, ""
 		}
