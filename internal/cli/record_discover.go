@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -155,6 +154,11 @@ func discoverOptions(c *cli.Context) (discover.Options, error) {
 	return o, nil
 }
 
+// webhookReadTimeout bounds the time to read a webhook callback, body and
+// all (a callback is at most 64 KiB): a sender that trickles its body is
+// cut off.
+var webhookReadTimeout = 30 * time.Second
+
 // serveWebhooks receives the enterprise's webhook callbacks on
 // --webhook-listen, if given, until the returned stop is called. The
 // address is bound before it returns, so a bad one fails at start.
@@ -167,10 +171,15 @@ func serveWebhooks(c *cli.Context, d *discover.Discoverer, logger *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("--%s: %w", flgWebhookListen, err)
 	}
-	// Callbacks are small: a slow sender is cut off, not waited for.
-	srv := &http.Server{Handler: d.WebhookHandler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	// Anyone who reaches the address may connect before a signature is
+	// checked: bound what a connection may hold, and for how long.
+	srv := &http.Server{Handler: d.WebhookHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       webhookReadTimeout,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
 	logger.Info("receiving webhooks", "addr", ln.Addr().String())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -179,9 +188,10 @@ func serveWebhooks(c *cli.Context, d *discover.Discoverer, logger *slog.Logger) 
 		}
 	})
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx) // callbacks cut off are repeated by the service
+		// Closed at once, not shut down gracefully: a callback cut off is
+		// repeated by the service, and a sender holding its body back must
+		// not hold up the stop.
+		_ = srv.Close()
 		wg.Wait()
 	}, nil
 }
