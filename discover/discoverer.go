@@ -182,17 +182,12 @@ func (d *Discoverer) dropToken(refused confctl.Secret) {
 // poll reads the whole online list and starts what is to be recorded.
 func (d *Discoverer) poll(ctx context.Context) {
 	d.reloadPasswords()
-	meetings, err := d.online(ctx)
+	online, err := d.online(ctx, func(ci *confctl.ConferenceInfo) { d.consider(ctx, ci, false) })
 	if ctx.Err() != nil {
 		return
 	}
 	if err != nil {
 		d.log.Error("discovery poll failed: the meetings being recorded go on", "err", err)
-	}
-	online := make(map[string]bool, len(meetings))
-	for i := range meetings {
-		online[meetings[i].ConferenceID] = true
-		d.consider(ctx, &meetings[i], false)
 	}
 	d.mu.Lock()
 	d.polled, d.pollErr = true, err
@@ -220,14 +215,16 @@ func (d *Discoverer) poll(ctx context.Context) {
 	d.o.Observer.DiscoveryPoll(err)
 }
 
-// online pages through the online list.
-func (d *Discoverer) online(ctx context.Context) ([]confctl.ConferenceInfo, error) {
+// online pages through the online list and calls each for its meetings,
+// once per conferenceID, page by page: the list may be 500,000 meetings
+// long, and only their IDs are kept. It returns the IDs seen, and why the
+// list could not be read to its end.
+func (d *Discoverer) online(ctx context.Context, each func(*confctl.ConferenceInfo)) (map[string]bool, error) {
+	seen := make(map[string]bool)
 	tok, err := d.accessToken(ctx)
 	if err != nil {
-		return nil, err
+		return seen, err
 	}
-	var all []confctl.ConferenceInfo
-	seen := make(map[string]bool)
 	for offset, pages := 0, 0; pages < maxPages; pages++ {
 		p, err := d.api.OnlineMeetings(ctx, tok, offset, d.o.PageSize)
 		if err != nil {
@@ -235,24 +232,24 @@ func (d *Discoverer) online(ctx context.Context) ([]confctl.ConferenceInfo, erro
 			if ae := (*confctl.APIError)(nil); errors.As(err, &ae) && ae.Status == 401 {
 				d.dropToken(tok)
 			}
-			return all, err
+			return seen, err
 		}
 		if p.Skipped > 0 {
 			d.log.Warn("online list entries without a conferenceID skipped", "entries", p.Skipped, "offset", offset)
 		}
-		for _, m := range p.Meetings {
-			if !seen[m.ConferenceID] { // a meeting moved between pages
+		for i := range p.Meetings {
+			if m := &p.Meetings[i]; !seen[m.ConferenceID] { // a meeting moved between pages
 				seen[m.ConferenceID] = true
-				all = append(all, m)
+				each(m)
 			}
 		}
 		n := len(p.Meetings) + p.Skipped
 		offset += n
 		if n == 0 || offset >= p.Count {
-			return all, nil
+			return seen, nil
 		}
 	}
-	return all, fmt.Errorf("%s: more than %d pages", confctl.OnlineMeetingsPath, maxPages)
+	return seen, fmt.Errorf("%s: more than %d pages", confctl.OnlineMeetingsPath, maxPages)
 }
 
 // started handles a webhook's word that meeting id started: it asks for
