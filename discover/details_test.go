@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,4 +204,35 @@ func TestDetailsOfAnotherMeeting(t *testing.T) {
 	if !bytes.Contains([]byte(logs.String()), []byte("answered its details with another meeting's")) {
 		t.Errorf("the log does not say why meeting 1 cannot be recorded:\n%s", logs)
 	}
+}
+
+// TestOddMeetingIDsLoggedOncePerPoll: meetings whose IDs the store cannot
+// hold (a control character, too long) are skipped with one log line a
+// poll, not one each: a list of many would flood the log at every poll.
+func TestOddMeetingIDsLoggedOncePerPoll(t *testing.T) {
+	t.Parallel()
+	a := startManagementAPI(t)
+	a.list = func(int) []confctl.ConferenceInfo {
+		var l []confctl.ConferenceInfo
+		for i := range 100 {
+			l = append(l, running(fmt.Sprintf("1\n%d", i), "uuid", "pw-odd"), running(strings.Repeat("9", 200)+fmt.Sprint(i), "uuid", "pw-odd"))
+		}
+		return l
+	}
+	a.detail = func(id string) confctl.ConferenceInfo { return running(id, "uuid", "") }
+	d, logs := newDiscoverer(t, a, 20*time.Millisecond)
+	runFor(t, d, 200*time.Millisecond)
+	polls := a.count(confctl.OnlineMeetingsPath)
+	lines := strings.Count(logs.String(), "\n")
+	if lines > polls+2 {
+		t.Errorf("%d log lines for %d polls, want one a poll:\n%s", lines, polls, tail(logs.String(), 5))
+	}
+	if a.count("other") != 0 || a.count(confctl.OnlineConfDetailPath) != 0 {
+		t.Errorf("a meeting with an odd ID was looked up or recorded")
+	}
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }

@@ -225,6 +225,17 @@ func (d *Discoverer) online(ctx context.Context, each func(*confctl.ConferenceIn
 	if err != nil {
 		return seen, err
 	}
+	// Entries left out are logged once a poll, not once each.
+	var skipped, bad int
+	var badErr error
+	defer func() {
+		if skipped > 0 {
+			d.log.Warn("online list entries without a conferenceID skipped", "entries", skipped)
+		}
+		if bad > 0 {
+			d.log.Warn("online list meetings skipped: their IDs are not ones the store can hold", "meetings", bad, "first", badErr)
+		}
+	}()
 	for offset, pages := 0, 0; pages < maxPages; pages++ {
 		p, err := d.api.OnlineMeetings(ctx, tok, offset, d.o.PageSize)
 		if err != nil {
@@ -234,11 +245,16 @@ func (d *Discoverer) online(ctx context.Context, each func(*confctl.ConferenceIn
 			}
 			return seen, err
 		}
-		if p.Skipped > 0 {
-			d.log.Warn("online list entries without a conferenceID skipped", "entries", p.Skipped, "offset", offset)
-		}
+		skipped += p.Skipped
 		for i := range p.Meetings {
-			if m := &p.Meetings[i]; !seen[m.ConferenceID] { // a meeting moved between pages
+			m := &p.Meetings[i]
+			if err := store.ValidateMeetingID(m.ConferenceID); err != nil {
+				if bad++; badErr == nil {
+					badErr = err
+				}
+				continue
+			}
+			if !seen[m.ConferenceID] { // a meeting moved between pages
 				seen[m.ConferenceID] = true
 				each(m)
 			}
@@ -300,7 +316,7 @@ func (d *Discoverer) consider(ctx context.Context, ci *confctl.ConferenceInfo, d
 		return
 	}
 	if err := store.ValidateMeetingID(ci.ConferenceID); err != nil {
-		d.log.Warn("online list names a meeting ID the store cannot hold", "err", err)
+		d.log.Warn("the service names a meeting ID the store cannot hold", "err", err)
 		return
 	}
 	inst := instance(ci)
