@@ -203,6 +203,11 @@ func (d *Discoverer) poll(ctx context.Context) {
 				delete(d.detailless, id)
 			}
 		}
+		for id := range d.refused {
+			if !online[id] {
+				delete(d.refused, id)
+			}
+		}
 	}
 	for k, at := range d.ended {
 		if time.Since(at) > endedMemory {
