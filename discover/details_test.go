@@ -9,9 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,3 +238,81 @@ func tail(s string, n int) string {
 	l := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
+
+// TestStalledManagementCall: an online list that never answers fails the
+// poll after Record.RequestTimeout, so that /readyz says so and the next
+// poll tries again, instead of stalling the discovery for good.
+func TestStalledManagementCall(t *testing.T) {
+	t.Parallel()
+	stalled := make(chan struct{})
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case confctl.AppAuthPath:
+			json.NewEncoder(w).Encode(map[string]any{"accessToken": "access-token-0123456789", "validPeriod": 3600})
+		case confctl.OnlineMeetingsPath:
+			if polls.Add(1) == 2 {
+				select { // the second poll's answer never comes
+				case <-stalled:
+				case <-r.Context().Done():
+				}
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"offset": 0, "count": 0, "data": []any{}})
+		}
+	}))
+	defer srv.Close()
+	defer close(stalled)
+	db, err := store.Open(filepath.Join(t.TempDir(), "d.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	obs := &pollObserver{}
+	opts := discover.Options{APIURL: srv.URL, AppID: "app", AppKey: "app-key-0123", Poll: 50 * time.Millisecond, Observer: obs}
+	opts.Record.RequestTimeout = 200 * time.Millisecond
+	d, err := discover.New(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && len(obs.results()) < 3; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := obs.results()
+	if len(got) < 3 || got[0] != "" || !strings.Contains(got[1], "no answer within 200ms") || got[2] != "" {
+		t.Errorf("polls ended with %q; want a success, a failure saying \"no answer within 200ms\", a success", got)
+	}
+}
+
+// pollObserver keeps each poll's error text ("" for none).
+type pollObserver struct {
+	mu    sync.Mutex
+	polls []string
+}
+
+func (o *pollObserver) DiscoveryPoll(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := ""
+	if err != nil {
+		s = err.Error()
+	}
+	o.polls = append(o.polls, s)
+}
+
+func (o *pollObserver) results() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.polls)
+}
+
+func (o *pollObserver) TokenFailure(string) {}
+func (o *pollObserver) SetRecording(int)    {}
+func (o *pollObserver) SetUnrecordable(int) {}

@@ -134,7 +134,9 @@ func (d *Discoverer) Recording() []string {
 
 // authenticate gets a fresh access token.
 func (d *Discoverer) authenticate(ctx context.Context) error {
-	tok, err := d.api.AppAuth(ctx, d.o.AppID, d.o.AppKey, d.o.UserID)
+	tok, err := bounded(ctx, d, func(ctx context.Context) (confctl.AccessToken, error) {
+		return d.api.AppAuth(ctx, d.o.AppID, d.o.AppKey, d.o.UserID)
+	})
 	if err != nil {
 		d.o.Observer.TokenFailure("app_auth")
 		return err
@@ -168,6 +170,26 @@ func (d *Discoverer) accessToken(ctx context.Context) (confctl.Secret, error) {
 		return tok.Token, nil
 	}
 	return "", fmt.Errorf("app ID authentication: %w", err)
+}
+
+// bounded runs the management call fn with Record.RequestTimeout: a
+// service that never answers must not stall the discovery, and /readyz
+// must say so.
+func bounded[T any](ctx context.Context, d *Discoverer, fn func(context.Context) (T, error)) (T, error) {
+	cctx, cancel := context.WithTimeout(ctx, d.o.Record.RequestTimeout)
+	defer cancel()
+	v, err := fn(cctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no answer within %v: %w", d.o.Record.RequestTimeout, err)
+	}
+	return v, err
+}
+
+// detail asks for meeting id's details, bounded.
+func (d *Discoverer) detail(ctx context.Context, tok confctl.Secret, id string) (confctl.ConferenceInfo, error) {
+	return bounded(ctx, d, func(ctx context.Context) (confctl.ConferenceInfo, error) {
+		return d.api.OnlineConfDetail(ctx, tok, id)
+	})
 }
 
 // dropToken forgets the access token after the service refused it.
@@ -242,7 +264,9 @@ func (d *Discoverer) online(ctx context.Context, each func(*confctl.ConferenceIn
 		}
 	}()
 	for offset, pages := 0, 0; pages < maxPages; pages++ {
-		p, err := d.api.OnlineMeetings(ctx, tok, offset, d.o.PageSize)
+		p, err := bounded(ctx, d, func(ctx context.Context) (confctl.OnlinePage, error) {
+			return d.api.OnlineMeetings(ctx, tok, offset, d.o.PageSize)
+		})
 		if err != nil {
 			d.o.Observer.TokenFailure("online_list")
 			if ae := (*confctl.APIError)(nil); errors.As(err, &ae) && ae.Status == 401 {
@@ -287,7 +311,7 @@ func (d *Discoverer) started(ctx context.Context, id string) {
 		d.log.Warn("meeting started (webhook): no access token to look it up; the next poll will", "meeting", id, "err", err)
 		return
 	}
-	ci, err := d.api.OnlineConfDetail(ctx, tok, id)
+	ci, err := d.detail(ctx, tok, id)
 	if err != nil {
 		d.o.Observer.TokenFailure("conf_detail")
 		d.log.Warn("meeting started (webhook): its details could not be read; the next poll will look", "meeting", id, "err", err)
@@ -395,7 +419,7 @@ func (d *Discoverer) password(ctx context.Context, ci *confctl.ConferenceInfo, i
 		if err != nil {
 			return "", "no host password in the passwords file or the online list, and its details could not be read: " + err.Error()
 		}
-		detail, err := d.api.OnlineConfDetail(ctx, tok, ci.ConferenceID)
+		detail, err := d.detail(ctx, tok, ci.ConferenceID)
 		if err != nil {
 			d.o.Observer.TokenFailure("conf_detail")
 			return "", "no host password in the passwords file or the online list, and its details could not be read: " + err.Error()

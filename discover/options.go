@@ -63,7 +63,9 @@ type Options struct {
 
 	// Record is the template of each meeting's recorder options: APIURL,
 	// Password and ConfID are set per meeting; the rest (heartbeat, frame
-	// limit, HTTP client, logger, observer) is used as given.
+	// limit, HTTP client, logger, observer) is used as given. Its
+	// RequestTimeout (<=0: recorder.DefaultRequestTimeout) bounds each
+	// management call too.
 	Record recorder.Options
 
 	// HTTPClient sends the management calls. Nil means Record.HTTPClient,
@@ -134,6 +136,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if c.Observer == nil {
 		c.Observer = NopObserver{}
+	}
+	if c.Record.RequestTimeout <= 0 {
+		c.Record.RequestTimeout = recorder.DefaultRequestTimeout
 	}
 	c.Record.APIURL = c.APIURL
 	if c.Record.HTTPClient == nil {
