@@ -316,3 +316,24 @@ func (o *pollObserver) results() []string {
 func (o *pollObserver) TokenFailure(string) {}
 func (o *pollObserver) SetRecording(int)    {}
 func (o *pollObserver) SetUnrecordable(int) {}
+
+// TestRefusedCallbacksLogged: refused callbacks, which anyone reaching the
+// webhook address can send, are logged once a minute with their number,
+// not once each.
+func TestRefusedCallbacksLogged(t *testing.T) {
+	t.Parallel()
+	a := startManagementAPI(t)
+	d, logs := newDiscoverer(t, a, time.Hour)
+	h := d.WebhookHandler()
+	for i := range 200 {
+		body := confctl.NewCallback("not-the-key", "app", fmt.Sprintf("nonce-%032d", i), confctl.EventStarted, "42", time.Now())
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(body)))
+		if w.Code != http.StatusUnauthorized {
+			t.Fatalf("forged callback answered %d", w.Code)
+		}
+	}
+	if n := strings.Count(logs.String(), "webhook callback refused"); n != 1 {
+		t.Errorf("200 forged callbacks logged %d times, want once:\n%s", n, tail(logs.String(), 3))
+	}
+}

@@ -46,6 +46,9 @@ type Discoverer struct {
 	nonces       map[string]time.Time      // webhook nonces seen → their timestamp
 	noncesPruned time.Time
 	logged       string // the last passwords-file error logged
+
+	hookRefused       int       // webhook callbacks refused since the last logged
+	hookRefusedLogged time.Time // when one was last logged
 }
 
 // New returns a Discoverer that records into db, which must be open for

@@ -16,10 +16,11 @@ const maxCallback = 64 << 10
 // WebhookHandler returns the handler of the enterprise's webhook callbacks
 // (POST, any path). Each callback's signature is checked with the App Key;
 // a callback older than CallbackMaxAge, or whose nonce was seen before, is
-// refused (401). "meeting.verify" is answered; "meeting.started" makes the
-// Discoverer look the meeting up and record it at once; "meeting.end" is
-// only logged, since the meeting's socket says when it ends. Polling goes
-// on either way: callbacks are late, repeated and lost.
+// refused (401), and logged at most once a minute. "meeting.verify" is
+// answered; "meeting.started" makes the Discoverer look the meeting up and
+// record it at once; "meeting.end" is only logged, since the meeting's
+// socket says when it ends. Polling goes on either way: callbacks are
+// late, repeated and lost.
 func (d *Discoverer) WebhookHandler() http.Handler {
 	return http.HandlerFunc(d.serveCallback)
 }
@@ -40,7 +41,7 @@ func (d *Discoverer) serveCallback(w http.ResponseWriter, r *http.Request) {
 		err = d.checkCallback(&cb, time.Now())
 	}
 	if err != nil {
-		d.log.Warn("webhook callback refused", "remote", r.RemoteAddr, "err", err)
+		d.logRefused(r.RemoteAddr, err, time.Now())
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
@@ -63,6 +64,26 @@ func (d *Discoverer) serveCallback(w http.ResponseWriter, r *http.Request) {
 		Event string `json:"event"`
 		Nonce string `json:"nonce"`
 	}{cb.Event, cb.Nonce}) // the service is gone if this fails
+}
+
+// refusedLogEvery is the least time between two log lines of refused
+// callbacks: anyone who reaches the address may send them.
+const refusedLogEvery = time.Minute
+
+// logRefused logs a refused callback: the first at once, then at most one
+// line every refusedLogEvery, with the number refused since the last line.
+func (d *Discoverer) logRefused(remote string, err error, now time.Time) {
+	d.mu.Lock()
+	d.hookRefused++
+	n := d.hookRefused
+	due := now.Sub(d.hookRefusedLogged) >= refusedLogEvery
+	if due {
+		d.hookRefused, d.hookRefusedLogged = 0, now
+	}
+	d.mu.Unlock()
+	if due {
+		d.log.Warn("webhook callback refused", "remote", remote, "err", err, "refused", n)
+	}
 }
 
 // errReplayed is the error of a callback whose nonce was seen before.
