@@ -337,3 +337,19 @@ func TestRefusedCallbacksLogged(t *testing.T) {
 		t.Errorf("200 forged callbacks logged %d times, want once:\n%s", n, tail(logs.String(), 3))
 	}
 }
+
+// TestAppAuthFailureSaidOnce: a failed App ID authentication fails the
+// poll with one clear line that names the call once.
+func TestAppAuthFailureSaidOnce(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error_code":"USG.000000001","error_msg":"down for maintenance"}`, http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	d, _ := newDiscoverer(t, &managementAPI{Server: srv}, time.Hour)
+	runFor(t, d, 300*time.Millisecond)
+	err := d.Ready()
+	if err == nil || strings.Count(err.Error(), "app ID authentication") != 1 || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Ready() = %v, want one line naming the app ID authentication once", err)
+	}
+}

@@ -172,7 +172,7 @@ func (d *Discoverer) accessToken(ctx context.Context) (confctl.Secret, error) {
 		d.log.Warn("access token renewal failed: retrying at the next poll", "expires", tok.ExpireAt, "err", err)
 		return tok.Token, nil
 	}
-	return "", fmt.Errorf("app ID authentication: %w", err)
+	return "", err // its text names the call: "app ID authentication: …"
 }
 
 // bounded runs the management call fn with Record.RequestTimeout: a
