@@ -367,7 +367,7 @@ func (d *Discoverer) consider(ctx context.Context, ci *confctl.ConferenceInfo, d
 	d.mu.Lock()
 	if refused, ok := d.refused[ci.ConferenceID]; ok && refused == pw {
 		d.mu.Unlock()
-		d.markUnrecordable(ci.ConferenceID, "the service refused its host password: correct it in the passwords file")
+		d.markUnrecordable(ci.ConferenceID, whyRefused)
 		return
 	}
 	delete(d.refused, ci.ConferenceID)
@@ -440,6 +440,11 @@ func (d *Discoverer) password(ctx context.Context, ci *confctl.ConferenceInfo, i
 	return "", none
 }
 
+// whyRefused is why a meeting whose host password the service refused is
+// unrecordable, wherever the password came from.
+const whyRefused = "the service refused the host password confrec had for it (from the passwords file or the service): " +
+	"put the right one in the passwords file, which wins over the service's"
+
 // markUnrecordable records that meeting id runs but cannot be recorded,
 // logging why when the reason is new.
 func (d *Discoverer) markUnrecordable(id, why string) {
@@ -470,7 +475,7 @@ func (d *Discoverer) record(ctx context.Context, id, inst string, opts *recorder
 	case err == nil:
 		d.log.Info("recording ended", "meeting", id, "how", res.Ended, "sessions", res.Sessions)
 	case errors.Is(err, recorder.ErrPasswordRefused):
-		d.markUnrecordable(id, "the service refused its host password: correct it in the passwords file")
+		d.markUnrecordable(id, whyRefused)
 	case errors.Is(err, recorder.ErrNotRunning):
 		d.log.Info("meeting listed but not running: looking again at the next poll", "meeting", id)
 	default:
