@@ -96,17 +96,12 @@ func runRecord(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	mon, err := startMetrics(c, logger) // record_metrics.go
+	rs, err := openRecordStore(c, logger)
 	if err != nil {
 		return err
 	}
-	defer mon.stop()
-	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
-	if err != nil {
-		return err
-	}
+	db, mon := rs.db, rs.mon
 	mon.serve(db)
-	stopServing := serveSnapshots(c, db, logger)
 	logger.Info("recording", "db", c.String(flgDB), "meetings", len(ids))
 	if p, ok := gcPercent(len(ids), os.Getenv("GOGC")); ok {
 		debug.SetGCPercent(p)
@@ -129,13 +124,44 @@ func runRecord(c *cli.Context) error {
 		})
 	}
 	wg.Wait()
-	stopServing()
-	err = meetingsFailed(ids, errs)
-	// Close returns the writer's error too, which a recording already
-	// reported: add it only when nothing else failed.
-	if cerr := db.Close(); cerr != nil && err == nil {
+	return rs.close(meetingsFailed(ids, errs))
+}
+
+// recordStore is what a record keeps open while it records: the database,
+// its metrics (when asked for) and the snapshot server for read commands.
+type recordStore struct {
+	db          *store.DB
+	mon         *recordMetrics // nil without --metrics-listen
+	stopServing func()
+}
+
+// openRecordStore starts the metrics (record_metrics.go), opens the
+// database for writing with the metrics' commit hook and serves snapshots
+// of it. The caller starts serving the metrics once it has its readiness
+// checks (mon.serve), and ends with close.
+func openRecordStore(c *cli.Context, logger *slog.Logger) (*recordStore, error) {
+	mon, err := startMetrics(c, logger)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
+	if err != nil {
+		mon.stop()
+		return nil, err
+	}
+	return &recordStore{db: db, mon: mon, stopServing: serveSnapshots(c, db, logger)}, nil
+}
+
+// close stops serving snapshots, closes the database, then the metrics,
+// and returns err, the recording's, or else the database's close error
+// (which holds the writer's error too, which a recording already
+// reported).
+func (rs *recordStore) close(err error) error {
+	rs.stopServing()
+	if cerr := rs.db.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
+	rs.mon.stop()
 	return err
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/confrec/confrec/discover"
 	"github.com/confrec/confrec/metrics"
-	"github.com/confrec/confrec/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -71,16 +70,11 @@ func runDiscover(c *cli.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	mon, err := startMetrics(c, logger) // record_metrics.go
+	rs, err := openRecordStore(c, logger)
 	if err != nil {
 		return err
 	}
-	defer mon.stop()
-	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
-	if err != nil {
-		return err
-	}
-	stopServing := serveSnapshots(c, db, logger)
+	db, mon := rs.db, rs.mon
 	dopts.Record.Logger = logger
 	dopts.Record.Observer = mon.observer()
 	var obs discover.Observer = discover.NopObserver{}
@@ -99,11 +93,7 @@ func runDiscover(c *cli.Context, logger *slog.Logger) error {
 			stopHooks()
 		}
 	}
-	stopServing()
-	if cerr := db.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("close store: %w", cerr)
-	}
-	return err
+	return rs.close(err)
 }
 
 // discoverOptions turns record --discover's flags into discovery options.
