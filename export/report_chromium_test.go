@@ -19,7 +19,7 @@ import (
 )
 
 // The report is checked in a real browser: Debian's chromium, headless.
-// .ci/run installs it; without it these tests fail rather than skip, since a
+// .ci/deps installs it; without it these tests fail rather than skip, since a
 // report nobody opened is not proven to open.
 
 // chromiumTimeout bounds one run of the browser.
