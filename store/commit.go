@@ -51,6 +51,7 @@ func (w *writer) commitLoop(ready <-chan *batch, free chan<- *batch) {
 			err = w.db.bolt.Update(func(tx *bolt.Tx) error { return w.apply(tx, b) })
 			if err == nil {
 				w.db.commits.Add(1)
+				w.db.signalCommit()
 				if fn := w.db.opts.OnCommit; fn != nil {
 					b.stats.Duration = time.Since(start)
 					fn(b.stats)

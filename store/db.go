@@ -115,6 +115,13 @@ type DB struct {
 	queued   atomic.Int64          // frames sent to the writer and not yet committed (or failed)
 	closeErr error
 	once     sync.Once
+
+	// parent is the DB that Open returned and that a Reader handle shares;
+	// nil for that DB itself.
+	parent *DB
+	// changed is closed, and cleared, at the next commit (see Committed);
+	// nil while nobody waits.
+	changed atomic.Pointer[chan struct{}]
 }
 
 // Open opens or creates the database at path (mode 0600) and, unless
@@ -257,11 +264,16 @@ func (db *DB) Path() string { return db.path }
 
 // Close makes every queued frame durable, stops the writer and closes the
 // file. Additional calls return the first call's result.
+//
+// Closing a Reader handle ends only that handle.
 func (db *DB) Close() error {
 	db.once.Do(func() {
 		db.mu.Lock()
 		db.closed = true
 		db.mu.Unlock()
+		if db.parent != nil {
+			return
+		}
 		if db.reqs != nil {
 			// Safe: send holds mu.RLock while sending, so no send is in flight.
 			close(db.reqs)
@@ -272,8 +284,67 @@ func (db *DB) Close() error {
 		}
 		err := db.bolt.Close()
 		db.closeErr = errors.Join(db.err(), err)
+		db.signalCommit()
 	})
 	return db.closeErr
+}
+
+// Reader returns a read-only handle on db for one reader, such as a query
+// a recorder answers for another process. The handle shares db's open
+// file: no copy, no second lock. Each of its read transactions sees what
+// db had committed when it began; its reads fail with ctx's error once ctx
+// is done, and with ErrClosed once the handle or db is closed. Its writes
+// fail with ErrReadOnly. Closing the handle leaves db open.
+func (db *DB) Reader(ctx context.Context) *DB {
+	root := db.root()
+	o := root.opts
+	o.ReadOnly, o.Context, o.OnCommit = true, ctx, nil
+	h := &DB{path: root.path, opts: o, bolt: root.bolt, done: make(chan struct{}), parent: root}
+	close(h.done)
+	return h
+}
+
+// root is the DB that Open returned: db itself, or the one a Reader shares.
+func (db *DB) root() *DB {
+	if db.parent != nil {
+		return db.parent
+	}
+	return db
+}
+
+// Committed returns a channel that is closed when the writer next commits
+// a transaction, or when the DB is closed. For a Reader handle it is its
+// DB's; for a read-only DB, which never commits, only Close closes it.
+//
+// Take the channel before reading, then wait on it: a commit made after it
+// was taken closes it, so a follower that reads to the end, then waits,
+// misses nothing.
+func (db *DB) Committed() <-chan struct{} {
+	root := db.root()
+	root.mu.RLock()
+	closed := root.closed
+	root.mu.RUnlock()
+	if closed {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	for {
+		if p := root.changed.Load(); p != nil {
+			return *p
+		}
+		ch := make(chan struct{})
+		if root.changed.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+// signalCommit closes the channel Committed handed out, if any.
+func (db *DB) signalCommit() {
+	if p := db.changed.Swap(nil); p != nil {
+		close(*p)
+	}
 }
 
 // trim cuts the file to bbolt's high-water mark: the room bbolt grew it by

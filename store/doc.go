@@ -36,6 +36,12 @@
 // without them (and, with [CompactOptions] Compress, in zstd blocks), only
 // while no writer holds the database.
 //
+// The process that holds a DB can answer others' reads without a copy:
+// [DB.Reader] is a read-only handle on the open file with its own context,
+// and [DB.Committed] a channel closed at the next commit, on which a
+// follower waits (a [*Cursor] that reached the end returns the frames
+// committed since on its next Next).
+//
 // To read a database while a writer holds it, the writer serves consistent
 // copies ([DB.WriteTo]) with [ListenSnapshotSocket] on a unix socket private
 // to its user ([SnapshotSocket]); a reader of the same user copies one with
