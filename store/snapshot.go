@@ -27,7 +27,10 @@ import (
 // The snapshot protocol, version 1, over a unix socket: the client sends the
 // request line; the server answers "OK <size>\n" followed by exactly size
 // bytes of a bbolt file, then closes, or "ERR <message>\n".
-const snapshotRequest = "SNAPSHOT confrec/1"
+const snapshotRequest = snapshotVerb + " confrec/1"
+
+// snapshotVerb is the first word of a snapshot request.
+const snapshotVerb = "SNAPSHOT"
 
 // Limits of the snapshot protocol, the same on both sides.
 const (
@@ -232,12 +235,35 @@ func ListenSnapshotSocket(db *DB, logger *slog.Logger) (*SnapshotServer, error) 
 // locked for writing. Create one with ListenSnapshots, then call Serve once;
 // a server that will not be served must be closed with Close.
 type SnapshotServer struct {
-	db     *DB
-	path   string
-	ln     *net.UnixListener
-	fi     fs.FileInfo // the socket as created, to remove only our own
-	logger *slog.Logger
-	once   sync.Once
+	db       *DB
+	path     string
+	ln       *net.UnixListener
+	fi       fs.FileInfo // the socket as created, to remove only our own
+	logger   *slog.Logger
+	once     sync.Once
+	handlers map[string]RequestHandler // by the request line's first word
+}
+
+// A RequestHandler answers one request other than a snapshot on the socket
+// of a SnapshotServer (see Handle). line is the request line without its
+// newline, and r holds whatever the client sent after it. The client is of
+// this process's user (checked as for snapshots). The handler owns conn
+// until it returns, then the server closes conn; it is closed early, which
+// fails the handler's reads and writes, once Serve's ctx is done. ctx is
+// Serve's.
+type RequestHandler func(ctx context.Context, conn net.Conn, r *bufio.Reader, line string)
+
+// Handle makes the server answer requests whose line's first word is verb
+// with h, beside snapshots. Call it before Serve. A verb that is not a
+// single word, or "SNAPSHOT", panics.
+func (s *SnapshotServer) Handle(verb string, h RequestHandler) {
+	if verb == "" || strings.ContainsAny(verb, " \n") || verb == snapshotVerb {
+		panic(fmt.Sprintf("store: Handle(%q): not a verb of its own", verb))
+	}
+	if s.handlers == nil {
+		s.handlers = make(map[string]RequestHandler)
+	}
+	s.handlers[verb] = h
 }
 
 // ListenSnapshots creates the snapshot socket for db at path, in a directory
@@ -306,7 +332,7 @@ func (s *SnapshotServer) Serve(ctx context.Context) error {
 			continue
 		}
 		backoff = 0
-		wg.Go(func() { serveSnapshot(ctx, s.db, conn, s.logger) })
+		wg.Go(func() { s.serveConn(ctx, conn) })
 	}
 }
 
@@ -386,42 +412,75 @@ func checkStaleSocket(path string) error {
 	return nil
 }
 
-// serveSnapshot answers one client and closes conn.
-func serveSnapshot(ctx context.Context, db *DB, conn net.Conn, logger *slog.Logger) {
+// serveConn reads one request from conn, checks the client's user and
+// answers the request, then closes conn.
+func (s *SnapshotServer) serveConn(ctx context.Context, conn net.Conn) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	start := time.Now()
 
-	conn.SetReadDeadline(start.Add(SnapshotStallTimeout))
-	line, err := bufio.NewReader(io.LimitReader(conn, maxSnapshotLine)).ReadString('\n')
+	conn.SetReadDeadline(time.Now().Add(SnapshotStallTimeout))
+	br := bufio.NewReader(conn)
+	line, err := readLine(br, maxSnapshotLine)
 	if err != nil {
-		logger.Debug("snapshot request unread", "err", err)
+		s.logger.Debug("request unread", "err", err)
 		return
 	}
 	// Answered after the request is read, so that the client sees why.
 	if uid, err := peerUID(conn); err == nil && uid != os.Getuid() {
 		fmt.Fprintf(conn, "ERR refused: this recorder serves only its own user, uid %d, not uid %d\n", os.Getuid(), uid)
-		logger.Warn("snapshot client of another user refused", "uid", uid)
+		s.logger.Warn("socket client of another user refused", "uid", uid)
 		return
 	} else if err != nil && !errors.Is(err, errNoPeerCred) {
-		logger.Debug("snapshot client refused: its user is unknown", "err", err)
+		s.logger.Debug("socket client refused: its user is unknown", "err", err)
 		return
 	}
-	if req := strings.TrimSuffix(line, "\n"); req != snapshotRequest {
-		fmt.Fprintf(conn, "ERR unknown request %q: this recorder speaks %q\n", oneLine(req), snapshotRequest)
-		logger.Debug("snapshot request refused", "request", oneLine(req))
+	verb, _, _ := strings.Cut(line, " ")
+	if h, ok := s.handlers[verb]; ok {
+		conn.SetReadDeadline(time.Time{})
+		h(ctx, conn, br, line)
 		return
 	}
+	if line != snapshotRequest {
+		fmt.Fprintf(conn, "ERR unknown request %q: this recorder speaks %q\n", oneLine(line), snapshotRequest)
+		s.logger.Debug("request refused", "request", oneLine(line))
+		return
+	}
+	serveSnapshot(s.db, conn, s.logger)
+}
+
+// readLine reads a line of at most max bytes from r and returns it without
+// its newline.
+func readLine(r *bufio.Reader, max int) (string, error) {
+	var b []byte
+	for {
+		c, err := r.ReadByte()
+		if err != nil {
+			return "", err
+		}
+		if c == '\n' {
+			return string(b), nil
+		}
+		if len(b) >= max {
+			return "", fmt.Errorf("a request line longer than %d bytes", max)
+		}
+		b = append(b, c)
+	}
+}
+
+// serveSnapshot sends a snapshot of db on conn.
+func serveSnapshot(db *DB, conn net.Conn, logger *slog.Logger) {
+	start := time.Now()
 	w := &stallWriter{conn: conn}
 	var headerSent bool
 	var n, size int64
-	err = db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		size = tx.Size()
 		if _, err := fmt.Fprintf(w, "OK %d\n", size); err != nil {
 			return err
 		}
 		headerSent = true
+		var err error
 		n, err = tx.WriteTo(w)
 		return err
 	})
@@ -472,32 +531,11 @@ func FetchSnapshot(ctx context.Context, socketPath, dstPath string) (err error) 
 			err = fmt.Errorf("fetch snapshot from %s: %w", socketPath, err)
 		}
 	}()
-	fi, err := os.Lstat(socketPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%w: no socket", ErrNoSnapshotServer)
-	} else if err != nil {
+	conn, err := dialSocket(ctx, socketPath)
+	if err != nil {
 		return err
 	}
-	if fi.Mode().Type() != fs.ModeSocket {
-		return fmt.Errorf("%w: not a socket", ErrNoSnapshotServer)
-	}
-	if !ownedByMe(fi) {
-		return errors.New("the socket belongs to another user: refusing it (run the command as the user that runs record)")
-	}
-	d := net.Dialer{Timeout: SnapshotDialTimeout}
-	conn, err := d.DialContext(ctx, "unix", socketPath)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%w: %v", ErrNoSnapshotServer, err)
-	}
 	defer conn.Close()
-	if uid, err := peerUID(conn); err == nil && uid != os.Getuid() {
-		return fmt.Errorf("the server runs as uid %d, not as this user (uid %d): refusing it (run the command as the user that runs record)", uid, os.Getuid())
-	} else if err != nil && !errors.Is(err, errNoPeerCred) {
-		return fmt.Errorf("the server's user is unknown: %w", err)
-	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	// After a cancel, report the cancel rather than the closed connection.
@@ -528,6 +566,72 @@ func FetchSnapshot(ctx context.Context, socketPath, dstPath string) (err error) 
 		}
 		return nil
 	})
+}
+
+// dialSocket connects to the socket at socketPath. The error wraps
+// ErrNoSnapshotServer when nothing answers there; a socket or a server of
+// another user is refused.
+func dialSocket(ctx context.Context, socketPath string) (net.Conn, error) {
+	fi, err := os.Lstat(socketPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no socket", ErrNoSnapshotServer)
+	} else if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Type() != fs.ModeSocket {
+		return nil, fmt.Errorf("%w: not a socket", ErrNoSnapshotServer)
+	}
+	if !ownedByMe(fi) {
+		return nil, errors.New("the socket belongs to another user: refusing it (run the command as the user that runs record)")
+	}
+	d := net.Dialer{Timeout: SnapshotDialTimeout}
+	conn, err := d.DialContext(ctx, "unix", socketPath)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %v", ErrNoSnapshotServer, err)
+	}
+	if uid, err := peerUID(conn); err == nil && uid != os.Getuid() {
+		conn.Close()
+		return nil, fmt.Errorf("the server runs as uid %d, not as this user (uid %d): refusing it (run the command as the user that runs record)", uid, os.Getuid())
+	} else if err != nil && !errors.Is(err, errNoPeerCred) {
+		conn.Close()
+		return nil, fmt.Errorf("the server's user is unknown: %w", err)
+	}
+	return conn, nil
+}
+
+// DialRecorder connects to the socket of the recorder that holds the
+// database at dbPath (see ListenSnapshotSocket), looking where
+// FetchSnapshotFor looks, and checks, as it does, that the socket and the
+// server are of this user. The caller speaks to it with a request line
+// whose first word a RequestHandler of the server was registered for (see
+// SnapshotServer.Handle), and closes the connection. The error wraps
+// ErrNoSnapshotServer when no recorder answers.
+func DialRecorder(ctx context.Context, dbPath string) (net.Conn, error) {
+	var first, found error
+	for _, p := range snapshotSockets(dbPath, true) {
+		if checkPrivateDir(filepath.Dir(p)) != nil {
+			continue // not ours: nothing there is our recorder's
+		}
+		conn, err := dialSocket(ctx, p)
+		if err == nil || !errors.Is(err, ErrNoSnapshotServer) {
+			if err != nil {
+				err = fmt.Errorf("connect to %s: %w", p, err)
+			}
+			return conn, err
+		}
+		err = fmt.Errorf("connect to %s: %w", p, err)
+		first = cmp.Or(first, err)
+		if _, serr := os.Lstat(p); serr == nil {
+			found = cmp.Or(found, err)
+		}
+	}
+	if err := cmp.Or(found, first); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("connect to %s: %w: no socket", SnapshotSocket(dbPath), ErrNoSnapshotServer)
 }
 
 // FetchSnapshotFor is FetchSnapshot from the recorder of the database at
