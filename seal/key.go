@@ -75,49 +75,66 @@ func writeNew(path string, b []byte) error {
 
 // ReadPrivateKey reads a private key written by WriteKeyPair.
 func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
-	der, err := readPEM(path, "PRIVATE KEY")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	return ParsePrivateKey(path, b)
+}
+
+// ParsePrivateKey parses the contents b of a private key file written by
+// WriteKeyPair; name names the file in errors.
+func ParsePrivateKey(name string, b []byte) (ed25519.PrivateKey, error) {
+	der, err := decodePEM(name, b, "PRIVATE KEY")
 	if err != nil {
 		return nil, err
 	}
 	k, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("read key %s: %w: %v", path, ErrKeyFormat, err)
+		return nil, fmt.Errorf("read key %s: %w: %v", name, ErrKeyFormat, err)
 	}
 	priv, ok := k.(ed25519.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("read key %s: %w: a %T", path, ErrKeyFormat, k)
+		return nil, fmt.Errorf("read key %s: %w: a %T", name, ErrKeyFormat, k)
 	}
 	return priv, nil
 }
 
 // ReadPublicKey reads a public key written by WriteKeyPair.
 func ReadPublicKey(path string) (ed25519.PublicKey, error) {
-	der, err := readPEM(path, "PUBLIC KEY")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	return ParsePublicKey(path, b)
+}
+
+// ParsePublicKey parses the contents b of a public key file written by
+// WriteKeyPair; name names the file in errors.
+func ParsePublicKey(name string, b []byte) (ed25519.PublicKey, error) {
+	der, err := decodePEM(name, b, "PUBLIC KEY")
 	if err != nil {
 		return nil, err
 	}
 	k, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("read key %s: %w: %v", path, ErrKeyFormat, err)
+		return nil, fmt.Errorf("read key %s: %w: %v", name, ErrKeyFormat, err)
 	}
 	pub, ok := k.(ed25519.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("read key %s: %w: a %T", path, ErrKeyFormat, k)
+		return nil, fmt.Errorf("read key %s: %w: a %T", name, ErrKeyFormat, k)
 	}
 	return pub, nil
 }
 
-func readPEM(path, kind string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
-	}
+// decodePEM returns the DER bytes of the PEM block of type kind in b.
+func decodePEM(name string, b []byte, kind string) ([]byte, error) {
 	block, _ := pem.Decode(b)
 	if block == nil {
-		return nil, fmt.Errorf("read key %s: %w: no PEM block", path, ErrKeyFormat)
+		return nil, fmt.Errorf("read key %s: %w: no PEM block", name, ErrKeyFormat)
 	}
 	if block.Type != kind {
-		return nil, fmt.Errorf("read key %s: %w: a PEM %q, want %q", path, ErrKeyFormat, block.Type, kind)
+		return nil, fmt.Errorf("read key %s: %w: a PEM %q, want %q", name, ErrKeyFormat, block.Type, kind)
 	}
 	return block.Bytes, nil
 }
