@@ -83,11 +83,27 @@ func NewFolder(confID string, sessions []store.Session) *Folder {
 		waiting:    make(map[string]*Waiting),
 	}
 	f.meeting.ConfID = confID
+	f.SetSessions(sessions)
+	return f
+}
+
+// SetSessions tells the Folder the meeting's sessions as they are now, for
+// a fold that follows a meeting while it is recorded: a session begun, or
+// one ended, since NewFolder. Give them before the frames of a new session
+// and before Finish, and the events are those of a fold of the finished
+// meeting.
+func (f *Folder) SetSessions(sessions []store.Session) {
 	for _, s := range sessions {
 		s.URL, s.RemoteAddr, s.Extensions, s.Attrs = "", "", nil, nil // not needed
 		f.sessions[s.ID] = s
 	}
-	return f
+}
+
+// KnowsSession reports whether the Folder was told of session id
+// (NewFolder, SetSessions).
+func (f *Folder) KnowsSession(id uint32) bool {
+	_, ok := f.sessions[id]
+	return ok
 }
 
 // SetOffset sets the offset between the service's clock and the receive
