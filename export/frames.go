@@ -58,6 +58,12 @@ type FramesOptions struct {
 	Dir store.Direction
 	// Progress, when not nil, is called with each frame's Seq as it is read.
 	Progress func(seq uint64)
+	// Follow, when not nil, makes Frames go on with the frames committed
+	// after it began, as a meeting is recorded: it is called each time the
+	// frames committed so far are written and w flushed. It returns true to
+	// read on (typically after waiting for the next commit), false to end
+	// the export, or an error to end it with.
+	Follow func() (bool, error)
 }
 
 // frameInfo is what an export reads from a frame's payload: whether it is
@@ -103,9 +109,25 @@ func Frames(w io.Writer, db *store.DB, meeting string, opts *FramesOptions) erro
 	if err := enc.begin(bw); err != nil {
 		return fmt.Errorf("export frames of %s: %w", meeting, err)
 	}
-	records, err := encodeFrames(bw, c, enc, &frameFilter{dir: o.Dir, actions: o.Actions}, o.Progress)
-	if err != nil {
-		return fmt.Errorf("export frames of %s: %w", meeting, err)
+	ff := &frameFilter{dir: o.Dir, actions: o.Actions}
+	records := 0
+	for {
+		if records, err = encodeFrames(bw, c, enc, ff, o.Progress, records); err != nil {
+			return fmt.Errorf("export frames of %s: %w", meeting, err)
+		}
+		if o.Follow == nil {
+			break
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("export frames of %s: %w", meeting, err)
+		}
+		more, err := o.Follow()
+		if err != nil {
+			return fmt.Errorf("export frames of %s: %w", meeting, err)
+		}
+		if !more {
+			break
+		}
 	}
 	if err := enc.end(bw, records); err != nil {
 		return fmt.Errorf("export frames of %s: %w", meeting, err)

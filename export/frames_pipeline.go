@@ -85,11 +85,13 @@ func (p panicError) Error() string { return fmt.Sprint("panic: ", p.value) }
 const maxWorkers = 8
 
 // encodeFrames writes the records of c's frames to w with enc, in order,
-// and returns how many it wrote. progress, when not nil, is called with
+// after the before records written already, and returns how many there
+// are now. progress, when not nil, is called with
 // each frame's Seq as it is read. Every goroutine it starts has ended when
 // it returns or panics; a panic in one of them (w's Write included) is
 // raised again here.
-func encodeFrames(w *bufio.Writer, c *store.Cursor, enc frameEncoder, ff *frameFilter, progress func(uint64)) (records int, err error) {
+func encodeFrames(w *bufio.Writer, c *store.Cursor, enc frameEncoder, ff *frameFilter, progress func(uint64), before int) (records int, err error) {
+	records = before
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers)
 	inFlight := 2*workers + 2
 	free := make(chan *frameBatch, inFlight)

@@ -103,6 +103,15 @@ func (t *TimelineWriter) Write(ev *replay.Event) error {
 	return t.err
 }
 
+// Flush writes what is buffered to the underlying writer, so that a reader
+// following a meeting sees every event written so far.
+func (t *TimelineWriter) Flush() error {
+	if t.err == nil {
+		t.err = t.bw.Flush()
+	}
+	return t.err
+}
+
 // Close ends the output and flushes it. It does not close the underlying writer.
 func (t *TimelineWriter) Close() error {
 	if t.err != nil {
