@@ -100,9 +100,21 @@ func Record(ctx context.Context, db *store.DB, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if m, err := db.Meeting(opts.ConfID); err == nil && m.Labels[LabelEnded] != "" {
+		// Recorded before and ended: it is being recorded again.
+		if err := db.SetLabel(opts.ConfID, LabelEnded, ""); err != nil {
+			return Result{}, fmt.Errorf("record meeting %s: %w", opts.ConfID, err)
+		}
+	}
 	ended, err := r.loop(ctx)
 	return r.finish(ctx, ended, err)
 }
+
+// LabelEnded is the label (store.DB.SetLabel) that says a meeting's
+// recording has ended for good, and how: "meeting-ended", or "unfinished"
+// when it failed. A recording that was stopped has none, and a new
+// recording of the meeting clears it.
+const LabelEnded = "recording_ended"
 
 // Record's goroutine runs the read loop of every session on top of Record,
 // loop and runSession: an idle meeting keeps those frames on its stack for
@@ -142,6 +154,15 @@ func newRecorder(db *store.DB, opts *Options) (*recorder, error) {
 func (r *recorder) finish(ctx context.Context, ended EndKind, err error) (Result, error) {
 	fctx, fcancel := storeContext(ctx)
 	defer fcancel()
+	if ended != Stopped && r.sessions > 0 {
+		how := MeetingEnded.String()
+		if err != nil || ended != MeetingEnded {
+			how = Unfinished.String()
+		}
+		if lerr := r.db.SetLabel(r.o.ConfID, LabelEnded, how); lerr != nil && err == nil {
+			err = fmt.Errorf("record meeting %s: %w", r.o.ConfID, lerr)
+		}
+	}
 	if ferr := r.db.Flush(fctx); ferr != nil && err == nil {
 		err = fmt.Errorf("record meeting %s: %w", r.o.ConfID, ferr)
 	}
