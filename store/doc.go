@@ -42,10 +42,12 @@
 // follower waits (a [*Cursor] that reached the end returns the frames
 // committed since on its next Next).
 //
-// To read a database while a writer holds it, the writer serves consistent
-// copies ([DB.WriteTo]) with [ListenSnapshotSocket] on a unix socket private
-// to its user ([SnapshotSocket]); a reader of the same user copies one with
-// [FetchSnapshotFor] and opens that.
+// To read a database while a writer holds it, the writer listens with
+// [ListenSnapshotSocket] on a unix socket private to its user
+// ([SnapshotSocket]). There it serves consistent copies ([DB.WriteTo]),
+// which a reader of the same user fetches with [FetchSnapshotFor], and
+// answers the requests its caller registered with [SnapshotServer.Handle],
+// which a reader sends after [DialRecorder].
 //
 // The examples are the best way to understand the API.
 package store

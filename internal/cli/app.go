@@ -4,13 +4,17 @@
 //
 // Each command lives in a file named for it (record.go, export_frames.go,
 // replay_serve.go …) with its flag names and action; flags shared by several
-// commands are in flags.go, opening the database (with the recorder's
-// snapshot as a fallback) in db.go, writing tables, JSON and files in
-// output.go, errors and exit codes in errors.go, signals in signal.go.
+// commands are in flags.go, opening the database in db.go, writing tables,
+// JSON and files in output.go, errors and exit codes in errors.go, signals
+// in signal.go. While record holds the database, the read commands are
+// queries that the recorder runs on its open database (query.go, the
+// recorder's side in query_server.go, the wire in query_wire.go), and
+// --follow waits for its commits (follow.go).
 package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -37,8 +41,10 @@ type seams struct {
 // runWith is Run with seams.
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, demo []byte, s *seams) int {
 	app := newApp(stdout, stderr, demo, s)
-	err := app.RunContext(ctx, normalizeArgs(app, args))
-	if err != nil {
+	args = normalizeArgs(app, args)
+	err := app.RunContext(context.WithValue(ctx, argsKey{}, args), args)
+	if err != nil && !errors.As(err, new(queryExit)) {
+		// A query's error line came from the recorder, on stderr.
 		// One line, also for joined errors (several meetings failing),
 		// and no other control character: the text may quote a server.
 		fmt.Fprintln(stderr, "confrec:", printable(strings.ReplaceAll(err.Error(), "\n", "; ")))
@@ -52,7 +58,7 @@ func newApp(stdout, stderr io.Writer, demo []byte, s *seams) *cli.App {
 	return &cli.App{
 		Name:  "confrec",
 		Usage: "record, replay and export Huawei Cloud Meeting meeting-control WebSocket sessions",
-		Commands: hinted(interruptible([]*cli.Command{
+		Commands: hinted(interruptible(servedByRecorder([]*cli.Command{
 			// record.go, its --config FILE from config.go
 			withConfigFile(recordCommand()),
 			meetingsCommand(),     // meetings.go
@@ -70,7 +76,7 @@ func newApp(stdout, stderr io.Writer, demo []byte, s *seams) *cli.App {
 			keygenCommand(),       // keygen.go
 			verifyCommand(),       // verify.go
 			verifyExportCommand(), // verify_export.go
-		})),
+		}, ""))),
 		Flags:          globalFlags, // flags.go
 		Writer:         stdout,
 		ErrWriter:      stderr,

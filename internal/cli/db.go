@@ -43,7 +43,17 @@ func openWrite(c *cli.Context) (*store.DB, error) {
 // holds the file locked, it reads a consistent copy that the recorder serves
 // on its snapshot socket instead: what was committed when the command started.
 // Its reads fail once the command's context is done (Ctrl-C).
+//
+// A command that a recorder runs as a query (query.go) reads the recorder's
+// open database instead, and one that askOrRun opened the file for reads
+// that.
 func openRead(c *cli.Context) (*store.DB, error) {
+	if q := queryFrom(c.Context); q != nil {
+		return q.db.Reader(c.Context), nil
+	}
+	if db, ok := c.Context.Value(openedKey{}).(*store.DB); ok {
+		return db, nil
+	}
 	path := c.String(flgDB)
 	// Do not wait for the lock: a recorder holds it for hours.
 	db, err := store.Open(path, &store.Options{ReadOnly: true, LockTimeout: -1, Context: c.Context})

@@ -50,6 +50,10 @@ func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
+	var qe queryExit
+	if errors.As(err, &qe) {
+		return qe.code
+	}
 	var ie interruptedError
 	if errors.As(err, &ie) {
 		if s, ok := ie.sig.(syscall.Signal); ok {

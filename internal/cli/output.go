@@ -18,6 +18,19 @@ func writeOutput(c *cli.Context, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(c.App.Writer)
 	}
+	if q := queryFrom(c.Context); q != nil {
+		// The client creates the file, where its user is.
+		if err := q.out.write(frameFileBegin, nil); err != nil {
+			return err
+		}
+		if err := write(stream{q.out, frameFile}); err != nil {
+			return err
+		}
+		if err := c.Context.Err(); err != nil {
+			return err
+		}
+		return q.out.write(frameFileCommit, nil)
+	}
 	f, err := export.Create(path)
 	if err != nil {
 		return err
@@ -80,7 +93,8 @@ func orDash(s string) string {
 // name of the same file (a hard or symbolic link). It is the Action of the
 // -o flags, so it runs before the command does.
 func checkOutput(c *cli.Context, path string) error {
-	if path == "" || path == "-" {
+	if path == "" || path == "-" || queryFrom(c.Context) != nil {
+		// A query's client checked it: the path is its, not ours.
 		return nil
 	}
 	db := c.String(flgDB)

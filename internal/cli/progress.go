@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 )
 
 // envProgress forces (1) or suppresses (0) progress bars whatever stderr is.
@@ -21,14 +19,7 @@ type progress struct {
 // newProgress returns a progress over total frames, described by desc. It
 // shows nothing unless stderr is a terminal (or CONFREC_PROGRESS=1).
 func newProgress(c *cli.Context, total uint64, desc string) *progress {
-	show := term.IsTerminal(int(os.Stderr.Fd()))
-	switch os.Getenv(envProgress) {
-	case "1":
-		show = true
-	case "0":
-		show = false
-	}
-	if !show || total == 0 {
+	if !showProgress(c) || total == 0 {
 		return &progress{}
 	}
 	return &progress{bar: progressbar.NewOptions64(int64(total),

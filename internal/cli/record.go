@@ -222,17 +222,21 @@ func logEnded(logger *slog.Logger, id string, res recorder.Result) {
 	logger.Info("recording ended", "meeting", id, "how", res.Ended, "sessions", res.Sessions)
 }
 
-// serveSnapshots lets read commands (meetings, info, export, replay) read db
-// while this process holds it locked: it serves consistent copies on the
-// database's snapshot socket until the returned stop is called, which waits
-// for the server to end. Recording goes on without it if it cannot listen.
+// serveSnapshots lets other processes read db while this one holds it
+// locked: on the database's socket it answers the read commands (meetings,
+// info, export, replay, verify, seal) as queries run on db (query.go), and
+// serves consistent copies to backup, until the returned stop is called,
+// which waits for the server to end. Recording goes on without it if it
+// cannot listen.
 func serveSnapshots(c *cli.Context, db *store.DB, logger *slog.Logger) (stop func()) {
 	srv, err := store.ListenSnapshotSocket(db, logger)
 	if err != nil {
 		logger.Warn("read commands cannot read this database until the recording ends", "err", err)
 		return func() {}
 	}
-	logger.Debug("serving snapshots to read commands", "socket", srv.Path())
+	qs := &queryServer{db: db, logger: logger, version: queryVersion()}
+	srv.Handle(queryVerb, qs.handle)
+	logger.Debug("answering read commands", "socket", srv.Path())
 	// Not c.Context: reads keep working while a signal's shutdown drains.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Context))
 	var wg sync.WaitGroup

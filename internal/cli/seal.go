@@ -50,7 +50,11 @@ func runSeal(c *cli.Context) error {
 	}
 	var priv ed25519.PrivateKey
 	if path := c.String(flgSignKey); path != "" {
-		if priv, err = seal.ReadPrivateKey(path); err != nil {
+		b, err := inputFile(c, path)
+		if err != nil {
+			return fmt.Errorf("read key: %w", err)
+		}
+		if priv, err = seal.ParsePrivateKey(path, b); err != nil {
 			return err
 		}
 	}

@@ -36,7 +36,7 @@ func TestReadWhileRecording(t *testing.T) {
 	if filepath.Dir(sock) == filepath.Dir(db) {
 		t.Errorf("socket %s beside the database, want it in a directory of the user's", sock)
 	}
-	if !strings.Contains(head, "serving snapshots to read commands") || !strings.Contains(head, sock) {
+	if !strings.Contains(head, "answering read commands") || !strings.Contains(head, sock) {
 		t.Errorf("record's debug log does not name the socket %s:\n%s", sock, head)
 	}
 	if fi, err := os.Lstat(sock); err != nil || fi.Mode().Type() != fs.ModeSocket || fi.Mode().Perm() != 0o600 {
@@ -305,7 +305,7 @@ func TestReadWhileRecordingSquatted(t *testing.T) {
 // serving returns the socket record's debug log says it serves on.
 func serving(logs string) string {
 	for line := range strings.Lines(logs) {
-		if strings.Contains(line, "serving snapshots to read commands") {
+		if strings.Contains(line, "answering read commands") {
 			if _, v, ok := strings.Cut(line, "socket="); ok {
 				return strings.Trim(strings.TrimSpace(v), `"`)
 			}

@@ -52,7 +52,7 @@ func runVerify(c *cli.Context) error {
 	var m *seal.Manifest
 	var pub ed25519.PublicKey
 	if path := c.String(flgManifest); path != "" {
-		if m, pub, err = readManifest(path, c.String(flgPubKey)); err != nil {
+		if m, pub, err = readManifest(c, path, c.String(flgPubKey)); err != nil {
 			return err
 		}
 		for _, id := range c.Args().Slice() {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
@@ -34,7 +35,7 @@ func runVerifyExport(c *cli.Context) error {
 	if c.String(flgManifest) == "" {
 		return usagef("%s needs --%s", commandPath(c), flgManifest)
 	}
-	m, pub, err := readManifest(c.String(flgManifest), c.String(flgPubKey))
+	m, pub, err := readManifest(c, c.String(flgManifest), c.String(flgPubKey))
 	if err != nil {
 		return err
 	}
@@ -57,19 +58,22 @@ func runVerifyExport(c *cli.Context) error {
 
 // readManifest reads the manifest at path and, unless pubPath is empty, the
 // public key at pubPath.
-func readManifest(path, pubPath string) (*seal.Manifest, ed25519.PublicKey, error) {
-	f, err := os.Open(path)
+func readManifest(c *cli.Context, path, pubPath string) (*seal.Manifest, ed25519.PublicKey, error) {
+	b, err := inputFile(c, path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read manifest: %w", err)
 	}
-	defer f.Close()
-	m, err := seal.ReadManifest(f)
+	m, err := seal.ReadManifest(bytes.NewReader(b))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var pub ed25519.PublicKey
 	if pubPath != "" {
-		if pub, err = seal.ReadPublicKey(pubPath); err != nil {
+		b, err := inputFile(c, pubPath)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read key: %w", err)
+		}
+		if pub, err = seal.ParsePublicKey(pubPath, b); err != nil {
 			return nil, nil, err
 		}
 	}
