@@ -44,22 +44,31 @@ func (c *frameClock) time(fr *store.Frame) time.Time {
 // confID that has a createTime, 0 when none has: for Folder.SetOffset. It
 // reads the frames only up to that one.
 func FirstOffset(db *store.DB, confID string) (time.Duration, error) {
+	d, _, err := LookupFirstOffset(db, confID)
+	return d, err
+}
+
+// LookupFirstOffset is FirstOffset, and reports whether a frame had a
+// createTime: a fold that follows a meeting while it is recorded waits for
+// one before it begins, so that its first events are on the service's
+// clock as a fold of the finished meeting puts them.
+func LookupFirstOffset(db *store.DB, confID string) (time.Duration, bool, error) {
 	c, err := db.Frames(confID, nil)
 	if err != nil {
-		return 0, fmt.Errorf("read meeting %s: %w", confID, err)
+		return 0, false, fmt.Errorf("read meeting %s: %w", confID, err)
 	}
 	defer c.Close()
 	var w wireFrame
 	for c.Next() {
 		fr := c.Frame()
 		if t, ok := createTimeOf(&fr, &w); ok {
-			return t.Sub(fr.Time), nil
+			return t.Sub(fr.Time), true, nil
 		}
 	}
 	if err := c.Err(); err != nil {
-		return 0, fmt.Errorf("read meeting %s: %w", confID, err)
+		return 0, false, fmt.Errorf("read meeting %s: %w", confID, err)
 	}
-	return 0, nil
+	return 0, false, nil
 }
 
 // TimeRange returns when meeting confID begins and ends on the service's
