@@ -18,14 +18,14 @@ func exportFramesCommand() *cli.Command {
 server, out = sent by us), opcode (text, binary, close), action and msg_id when the payload has them,
 size, and the payload: "payload" holds the exact text of a text frame, "payload_base64" any other
 (binary, close, text that is not UTF-8). Close frames add close_code and close_reason.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			formatFlag("jsonl", "jsonl", "json", "csv"),
 			&cli.StringFlag{Name: flgFrom, Usage: "only frames at or after `TIME` (RFC 3339, or +OFFSET from the first frame)"},
 			&cli.StringFlag{Name: flgTo, Usage: "only frames before `TIME` (RFC 3339, or +OFFSET from the first frame)"},
 			&cli.StringFlag{Name: flgAction, Usage: "only frames whose action is one of `A,B`"},
 			&cli.StringFlag{Name: flgDir, Usage: "only frames of direction `DIR`: in or out"},
 			outputFlag,
-		},
+		}, followFlags()...),
 		OnUsageError: onUsageError,
 		Action:       runExportFrames,
 	}
@@ -50,7 +50,10 @@ func runExportFrames(c *cli.Context) error {
 	default:
 		return usagef("--dir %q: use in or out", d)
 	}
-	db, m, err := openMeeting(c, id)
+	if c.Bool(flgFollow) && c.String(flgTo) != "" {
+		return usagef("--%s ends where the meeting's recording ends: it takes no --%s", flgFollow, flgTo)
+	}
+	db, m, fl, err := openFollowed(c, id)
 	if err != nil {
 		return err
 	}
@@ -64,8 +67,13 @@ func runExportFrames(c *cli.Context) error {
 	if !opts.From.IsZero() && !opts.To.IsZero() && opts.From.After(opts.To) {
 		return usagef("--from %s is after --to %s", c.String(flgFrom), c.String(flgTo))
 	}
-	p := newProgress(c, m.Frames, "export frames")
-	defer p.done()
-	opts.Progress = p.at
+	if c.Bool(flgFollow) {
+		fl.begin()
+		opts.Follow = fl.next
+	} else {
+		p := newProgress(c, m.Frames, "export frames")
+		defer p.done()
+		opts.Progress = p.at
+	}
 	return writeOutput(c, func(w io.Writer) error { return export.Frames(w, db, id, opts) })
 }

@@ -4,6 +4,8 @@ import (
 	"io"
 
 	"github.com/confrec/confrec/export"
+	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -17,7 +19,7 @@ carried the change; for a row whose frame has none, such as a session's start or
 time moved by the offset between createTime and receive time of the nearest frame that has one),
 received (always the receive clock), seq (of that frame), kind, action, pid, name, old, new, detail.
 Sorting by time keeps the rows' order. Times are RFC 3339 UTC with milliseconds.`,
-		Flags:        []cli.Flag{formatFlag("jsonl", "csv", "json", "jsonl"), outputFlag},
+		Flags:        append([]cli.Flag{formatFlag("jsonl", "csv", "json", "jsonl"), outputFlag}, followFlags()...),
 		OnUsageError: onUsageError,
 		Action:       runExportTimeline,
 	}
@@ -32,7 +34,10 @@ func runExportTimeline(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	db, m, err := openMeeting(c, id)
+	if c.Bool(flgFollow) && format != export.JSONL {
+		return usagef("--%s writes JSON Lines: give --format jsonl", flgFollow)
+	}
+	db, m, fl, err := openFollowed(c, id)
 	if err != nil {
 		return err
 	}
@@ -42,7 +47,22 @@ func runExportTimeline(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := reconstruct(c, db, &m, "export timeline", tw.Write); err != nil {
+		total := m.Frames
+		if c.Bool(flgFollow) {
+			total = 0 // no end to show
+		}
+		p := newProgress(c, total, "export timeline")
+		defer p.done()
+		_, err = foldMeeting(db, &m, fl, func(fr *store.Frame, evs []replay.Event) error {
+			for i := range evs {
+				p.at(evs[i].Seq)
+				if err := tw.Write(&evs[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, tw.Flush)
+		if err != nil {
 			return err
 		}
 		return tw.Close()

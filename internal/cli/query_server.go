@@ -43,6 +43,7 @@ type queryRun struct {
 	files    map[string][]byte
 	progress bool
 	out      *frameWriter
+	stopping <-chan struct{} // closed when the recorder stops: nothing more comes
 	// parsed is called once the command line is parsed, when the command's
 	// action begins (see flagsMu).
 	parsed func()
@@ -64,10 +65,28 @@ func queryFrom(ctx context.Context) *queryRun {
 // queryServer answers queries on the recorder's socket by running this
 // binary's read commands on db.
 type queryServer struct {
-	db      *store.DB
-	logger  *slog.Logger
-	version string
-	active  atomic.Int64 // queries being answered
+	db       *store.DB
+	logger   *slog.Logger
+	version  string
+	active   atomic.Int64 // queries being answered
+	stopOnce sync.Once
+	stopping chan struct{} // closed by drain
+}
+
+// newQueryServer returns a queryServer of db.
+func newQueryServer(db *store.DB, logger *slog.Logger) *queryServer {
+	return &queryServer{db: db, logger: logger, version: queryVersion(), stopping: make(chan struct{})}
+}
+
+// drain tells the queries that the recorder stops, so that followers read
+// what was committed last and end, and waits at most grace for every query
+// to end.
+func (s *queryServer) drain(grace time.Duration) {
+	s.stopOnce.Do(func() { close(s.stopping) })
+	deadline := time.Now().Add(grace)
+	for s.active.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // handle is the store.RequestHandler of queryVerb.
@@ -127,7 +146,7 @@ func (s *queryServer) handle(ctx context.Context, conn net.Conn, r *bufio.Reader
 	})
 
 	flagsMu.Lock()
-	q := &queryRun{db: s.db, files: req.Files, progress: req.Progress, out: fw, parsed: sync.OnceFunc(flagsMu.Unlock)}
+	q := &queryRun{db: s.db, files: req.Files, progress: req.Progress, out: fw, stopping: s.stopping, parsed: sync.OnceFunc(flagsMu.Unlock)}
 	code := s.run(ctx, q, req.Args)
 	fw.write(frameExit, []byte(strconv.Itoa(code)))
 	err = fw.flush()

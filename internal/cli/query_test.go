@@ -39,7 +39,8 @@ func liveDB(t *testing.T, version string) (*store.DB, *queryServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qs := &queryServer{db: db, logger: slog.New(slog.DiscardHandler), version: version}
+	qs := newQueryServer(db, slog.New(slog.DiscardHandler))
+	qs.version = version
 	srv.Handle(queryVerb, qs.handle)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -234,7 +234,7 @@ func serveSnapshots(c *cli.Context, db *store.DB, logger *slog.Logger) (stop fun
 		logger.Warn("read commands cannot read this database until the recording ends", "err", err)
 		return func() {}
 	}
-	qs := &queryServer{db: db, logger: logger, version: queryVersion()}
+	qs := newQueryServer(db, logger)
 	srv.Handle(queryVerb, qs.handle)
 	logger.Debug("answering read commands", "socket", srv.Path())
 	// Not c.Context: reads keep working while a signal's shutdown drains.
@@ -246,10 +246,17 @@ func serveSnapshots(c *cli.Context, db *store.DB, logger *slog.Logger) (stop fun
 		}
 	})
 	return func() {
+		// Followers read the last commits and end; other queries get a
+		// moment to finish.
+		qs.drain(queryDrainGrace)
 		cancel()
 		wg.Wait()
 	}
 }
+
+// queryDrainGrace is how long a recorder that stops waits for the queries
+// it answers to end before it cuts them off.
+const queryDrainGrace = 5 * time.Second
 
 // recordMeetings returns the meetings to record: the --conf-id values, or
 // the confID of --ws-url.

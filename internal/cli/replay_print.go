@@ -22,10 +22,10 @@ func replayPrintCommand() *cli.Command {
 		Description: `Prints the meeting as it happened: one line per derived event (joined, left, muted, speaker
 started, meeting locked, ...) and one per frame that changed nothing, paced at the recorded spacing
 divided by --speed (0: no pacing). Ctrl-C or SIGTERM ends it quietly (exit 0).`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.Float64Flag{Name: flgSpeed, Value: 1, Usage: "play `N` times faster than recorded (0: print at once)"},
 			&cli.StringFlag{Name: flgFrom, Usage: "start printing at `TIME` (RFC 3339, or +OFFSET from the first frame)"},
-		},
+		}, followFlags()...),
 		OnUsageError: onUsageError,
 		Action:       quietOnInterrupt(runReplayPrint),
 	}
@@ -54,7 +54,7 @@ func runReplayPrint(c *cli.Context) error {
 	if speed < 0 {
 		return usagef("--%s %v: use 0 (no pacing) or a positive factor", flgSpeed, speed)
 	}
-	db, m, err := openMeeting(c, id)
+	db, m, fl, err := openFollowed(c, id)
 	if err != nil {
 		return err
 	}
@@ -63,46 +63,33 @@ func runReplayPrint(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cur, err := db.Frames(id, nil)
-	if err != nil {
-		return err
+	if c.Bool(flgFollow) && !c.IsSet(flgSpeed) {
+		speed = 0 // what is new prints as it comes
 	}
-	defer cur.Close()
 	pace := pacer{ctx: c.Context, speed: speed}
-	skew, err := replay.FirstOffset(db, id)
-	if err != nil {
-		return err
-	}
-	folder := replay.NewFolder(id, m.Sessions)
-	folder.SetOffset(skew)
-	var events []replay.Event
 	var key time.Time // the frame's key time: --from selects as export's does
 	w := c.App.Writer
-	for cur.Next() {
-		f := cur.Frame()
-		events = folder.Apply(events[:0], &f)
+	_, err = foldMeeting(db, &m, fl, func(f *store.Frame, events []replay.Event) error {
+		if f == nil {
+			for _, ev := range events {
+				if err := printEvent(w, &ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		if f.Time.After(key) {
 			key = f.Time
 		}
 		if key.Before(from) {
-			continue
+			return nil
 		}
 		if err := pace.wait(f.Time); err != nil {
-			return nil // interrupted: stop quietly (see quietOnInterrupt)
+			return err // interrupted: stopped quietly (see quietOnInterrupt)
 		}
-		if err := printFrame(w, &f, events); err != nil {
-			return err
-		}
-	}
-	if err := cur.Err(); err != nil {
-		return err
-	}
-	for _, ev := range folder.Finish(nil) {
-		if err := printEvent(w, &ev); err != nil {
-			return err
-		}
-	}
-	return nil
+		return printFrame(w, f, events)
+	}, nil)
+	return err
 }
 
 // pacer sleeps between frames for their recorded spacing divided by speed.
