@@ -52,7 +52,8 @@ type ReportInput struct {
 // with the meeting's facts and totals, a presence timeline with one lane per
 // person, the speaking-time ranking and the recording sessions with their
 // gaps. The page needs nothing from the network and no JavaScript; the
-// timeline is SVG drawn here.
+// timeline is SVG drawn here, stretched by the browser to the window's
+// width.
 //
 // Report streams to w through a buffer that it flushes before it returns.
 // Names and every other text from the meeting are escaped.
@@ -76,8 +77,7 @@ type reportView struct {
 	Title      string
 	Header     []headerItem
 	Anomalies  []headerItem
-	Width      int
-	PlotLeft   int
+	LabelWidth int
 	PlotRight  int
 	PlotWidth  int
 	AxisHeight int
@@ -87,6 +87,7 @@ type reportView struct {
 	Gaps       []gapView
 	Markers    []markerView
 	NumLanes   int
+	Labels     iter.Seq[*labelView]
 	Lanes      iter.Seq[*laneView]
 	Ranking    []rankView
 	RankMore   string
@@ -102,8 +103,11 @@ type reportView struct {
 
 type headerItem struct{ Label, Value string }
 
+// tickView is a tick of the time axis: X in plot columns, Left the same
+// as a percentage of the plot's width, for its HTML label.
 type tickView struct {
 	X            int
+	Left         string
 	Clock, Since string
 }
 
@@ -118,13 +122,21 @@ type markerView struct {
 	Tip   string
 }
 
+// labelView is a lane's label, in the labels' SVG.
+type labelView struct {
+	PID  string
+	Y    int
+	Odd  bool
+	Name string
+	Role string
+	Tip  string
+}
+
+// laneView is a lane's drawing, in the plot's SVG.
 type laneView struct {
 	PID   string
 	Y     int
 	Odd   bool
-	Name  string
-	Role  string
-	Tip   string
 	Pres  string
 	Spk   string
 	Marks []markPath
@@ -156,9 +168,8 @@ type sessionView struct {
 func newReportView(in *ReportInput) *reportView {
 	v := &reportView{
 		in:         in,
-		Width:      reportWidth,
-		PlotLeft:   labelWidth,
-		PlotRight:  labelWidth + plotWidth,
+		LabelWidth: labelWidth,
+		PlotRight:  plotRight,
 		PlotWidth:  plotWidth,
 		AxisHeight: axisHeight,
 		RankBarMax: rankBarMax,
@@ -178,6 +189,7 @@ func newReportView(in *ReportInput) *reportView {
 	v.sessions()
 	v.markers()
 	v.ranking()
+	v.Labels = v.labelViews
 	v.Lanes = v.laneViews
 	if !in.Generated.IsZero() {
 		v.Generated = fmtTime(in.Generated)
@@ -283,7 +295,7 @@ func (v *reportView) sessions() {
 		from, to := v.clk.service(g.from), v.clk.service(g.to)
 		a, b := v.sc.cols(from, to)
 		v.Gaps = append(v.Gaps, gapView{
-			X:   labelWidth + a,
+			X:   a,
 			W:   max(b-a, gapMinWidth),
 			Tip: fmt.Sprintf("not recorded: %s to %s (%s) after session %d", fmtClock(from), fmtClock(to), fmtDur(to.Sub(from)), g.after),
 		})

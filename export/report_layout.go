@@ -15,32 +15,34 @@ import (
 	"github.com/confrec/confrec/store"
 )
 
-// The report's geometry, in CSS pixels. The timeline has a fixed width
-// whatever the meeting's length: time is scaled to plotWidth columns, and
-// everything drawn on a lane is quantized to those columns, so the size of
-// the report grows with the number of people, not with the number of
-// events.
+// The report's geometry. The timeline's plot is plotWidth columns wide in
+// SVG user units whatever the meeting's length: time is scaled to those
+// columns, and everything drawn on a lane is quantized to them, so the size
+// of the report grows with the number of people, not with the number of
+// events. The browser stretches the columns over the window's width less
+// the lane labels (labelWidth CSS pixels) and the right margin (plotRight),
+// so the whole meeting is on screen at any width. Text is never stretched:
+// lane labels have an SVG of their own, tick labels are HTML.
 const (
-	reportWidth = 1560                                 // fits a 1600-pixel window with the page margins
-	labelWidth  = 210                                  // lane labels, left of the plot
-	plotRight   = 30                                   // margin right of the plot: room for the last tick label
-	plotWidth   = reportWidth - labelWidth - plotRight // time columns
-	laneHeight  = 16                                   // one person
-	axisHeight  = 36                                   // tick labels above the lanes
-	markWidth   = 2                                    // a mark's width in columns
-	rankTop     = 50                                   // people drawn in the speaking ranking
-	rankBarMax  = 400                                  // the longest speaking bar
-	nameRunes   = 30                                   // a lane label's name is cut after this
-	colWords    = (plotWidth + 63) / 64                // words of a column bitset
-	maxTicks    = plotWidth / 110                      // time axis ticks at most
-	timeLayout  = "2006-01-02T15:04:05.000Z07:00"      // RFC 3339 UTC with milliseconds
-	axisLayout  = "15:04"                              // tick labels
-	axisLayoutS = "15:04:05"                           // tick labels when ticks are seconds apart
-	axisLayoutD = "Jan 2 15:04"                        // tick labels of a meeting longer than a day
-	tipLayout   = "15:04:05"                           // times in tooltips
-	noValue     = "—"                                  // an unknown value in the header
-	defaultSpan = time.Second                          // the span drawn when the input has no extent
-	gapMinWidth = 1                                    // narrowest gap band, in columns
+	labelWidth  = 210                             // lane labels, left of the plot, in CSS pixels
+	plotRight   = 30                              // CSS pixels right of the plot: room for the last tick label
+	plotWidth   = 1320                            // time columns
+	laneHeight  = 16                              // one person, in CSS pixels
+	axisHeight  = 36                              // tick labels above the lanes, in CSS pixels
+	markWidth   = 2                               // a mark's width in columns
+	rankTop     = 50                              // people drawn in the speaking ranking
+	rankBarMax  = 400                             // the longest speaking bar
+	nameRunes   = 30                              // a lane label's name is cut after this
+	colWords    = (plotWidth + 63) / 64           // words of a column bitset
+	maxTicks    = 10                              // time axis ticks at most: their labels fit a plot of 800 pixels
+	timeLayout  = "2006-01-02T15:04:05.000Z07:00" // RFC 3339 UTC with milliseconds
+	axisLayout  = "15:04"                         // tick labels
+	axisLayoutS = "15:04:05"                      // tick labels when ticks are seconds apart
+	axisLayoutD = "Jan 2 15:04"                   // tick labels of a meeting longer than a day
+	tipLayout   = "15:04:05"                      // times in tooltips
+	noValue     = "—"                             // an unknown value in the header
+	defaultSpan = time.Second                     // the span drawn when the input has no extent
+	gapMinWidth = 1                               // narrowest gap band, in columns
 )
 
 // markKind is a kind of point mark drawn on a lane.
@@ -146,9 +148,10 @@ func (r *runs) normalize() {
 	}
 }
 
-// path is the SVG path of the runs as horizontal strokes at height y: drawn
-// with a stroke as wide as the bar is tall, each run is a bar. After the
-// first run, moves are relative, which keeps the numbers short.
+// path is the SVG path of the runs as horizontal strokes at height y, in
+// plot columns: drawn with a stroke as wide as the bar is tall, each run is
+// a bar (stretched across, never thicker). After the first run, moves are
+// relative, which keeps the numbers short.
 func (r runs) path(y int) string {
 	if len(r) == 0 {
 		return ""
@@ -158,7 +161,7 @@ func (r runs) path(y int) string {
 	for i, x := range r {
 		if i == 0 {
 			b = append(b, 'M')
-			b = strconv.AppendInt(b, int64(labelWidth+x.a), 10)
+			b = strconv.AppendInt(b, int64(x.a), 10)
 			b = append(b, ' ')
 			b = strconv.AppendInt(b, int64(y), 10)
 		} else {
@@ -288,25 +291,33 @@ func (v *reportView) layLanes() {
 	}
 }
 
-// laneViews yields each lane's SVG data, made when the template asks for it
-// so that only one lane's paths are in memory at a time.
-func (v *reportView) laneViews(yield func(*laneView) bool) {
+// labelViews yields each lane's label, for the labels' SVG.
+func (v *reportView) labelViews(yield func(*labelView) bool) {
 	for i, l := range v.lanes {
-		lv := &laneView{
-			PID:  l.pid,
-			Y:    i * laneHeight,
-			Odd:  i%2 == 1,
-			Name: shorten(l.name, nameRunes),
-			Pres: l.pres.path(8),
-			Spk:  l.spk.path(8),
-		}
+		lv := &labelView{PID: l.pid, Y: i * laneHeight, Odd: i%2 == 1, Name: shorten(l.name, nameRunes), Tip: l.tip()}
 		if l.name == "" {
 			lv.Name = l.pid
 		}
 		if l.role != "" && l.role != replay.RoleParticipant {
 			lv.Role = l.role
 		}
-		lv.Tip = l.tip()
+		if !yield(lv) {
+			return
+		}
+	}
+}
+
+// laneViews yields each lane's SVG paths, made when the template asks for
+// them so that only one lane's paths are in memory at a time.
+func (v *reportView) laneViews(yield func(*laneView) bool) {
+	for i, l := range v.lanes {
+		lv := &laneView{
+			PID:  l.pid,
+			Y:    i * laneHeight,
+			Odd:  i%2 == 1,
+			Pres: l.pres.path(8),
+			Spk:  l.spk.path(8),
+		}
 		for k := range nMarkKinds {
 			if l.marks[k] == nil {
 				continue
@@ -388,9 +399,14 @@ func (v *reportView) axis(start, end time.Time) {
 		if t.Before(start) {
 			continue
 		}
-		x := labelWidth + int(math.Round(v.sc.pos(t)))
-		v.Ticks = append(v.Ticks, tickView{X: x, Clock: t.Format(layout), Since: "+" + fmtDur(t.Sub(start))})
-		grid = fmt.Appendf(grid, "M%d 0v%d", x, v.LanesH)
+		x := math.Round(v.sc.pos(t))
+		v.Ticks = append(v.Ticks, tickView{
+			X:     int(x),
+			Left:  strconv.FormatFloat(x/plotWidth*100, 'f', 2, 64),
+			Clock: t.Format(layout),
+			Since: "+" + fmtDur(t.Sub(start)),
+		})
+		grid = fmt.Appendf(grid, "M%d 0v%d", int(x), v.LanesH)
 	}
 	v.Grid = string(grid)
 }
@@ -448,6 +464,6 @@ func (v *reportView) markers() {
 		if ev.Detail != "" {
 			tip += ": " + ev.Detail
 		}
-		v.Markers = append(v.Markers, markerView{X: labelWidth + c, Class: class, Tip: tip})
+		v.Markers = append(v.Markers, markerView{X: c, Class: class, Tip: tip})
 	}
 }

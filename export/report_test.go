@@ -340,8 +340,8 @@ func TestReportCompressedClock(t *testing.T) {
 	for _, s := range []string{
 		"<dt>First frame</dt><dd>2025-03-18T02:00:00.999Z</dd>", // the first stamped frame, 1µs later
 		"<dt>Last frame / end</dt><dd>2025-03-18T02:40:00.000Z</dd>",
-		`<line class="v-sess-start" x1="210" `, // at the left edge
-		`<line class="v-sess-end" x1="1529" `,  // and the last at the right
+		`<line class="v-sess-start" x1="0" `,  // at the left edge
+		`<line class="v-sess-end" x1="1319" `, // and the last at the right
 	} {
 		if !strings.Contains(got, s) {
 			t.Errorf("report lacks %q", s)
