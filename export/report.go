@@ -26,8 +26,9 @@ import (
 // createTime of its frame) when the frame carried one, else the receive
 // time, like Received; Presences and Summary follow the events. Sessions,
 // and the session events made from them, are on the recorder's clock. The
-// report draws on the service's clock: a recorder time is moved by the
-// offset (Time − Received) of the event received nearest to it whose frame
+// report draws and shows every time of the meeting on the service's clock,
+// and says so once at its top: a recorder time is moved by the offset
+// (Time − Received) of the event received nearest to it whose frame
 // carried a createTime. Live, that
 // offset is the latency plus the clocks' skew, well under a second and
 // nearly constant; in a recording of a replayed meeting it can be years,
@@ -44,7 +45,8 @@ type ReportInput struct {
 	// is widened to take in every event; a presence beyond it is drawn to
 	// its edge.
 	Start, End time.Time
-	// Generated is shown in the footer; zero leaves it out.
+	// Generated is when the report was written, on the writing computer's
+	// clock, which the footer names; zero leaves it out.
 	Generated time.Time
 }
 
@@ -277,12 +279,14 @@ func (v *reportView) header(start, end time.Time) {
 	}
 }
 
-// sessions fills the sessions table and the gap bands.
+// sessions fills the sessions table and the gap bands, their times moved
+// to the service's clock. Durations and gaps stay as the recorder measured
+// them.
 func (v *reportView) sessions() {
 	s := slices.Clone(v.in.Sessions)
 	slices.SortStableFunc(s, func(x, y store.Session) int { return x.Start.Compare(y.Start) })
 	for i, x := range s {
-		sv := sessionView{ID: x.ID, Start: fmtTime(x.Start), End: fmtTime(x.End), Duration: noValue, Ended: howEnded(x)}
+		sv := sessionView{ID: x.ID, Start: fmtTime(v.clk.service(x.Start)), End: fmtTime(v.clk.service(x.End)), Duration: noValue, Ended: howEnded(x)}
 		if !x.End.IsZero() {
 			sv.Duration = fmtDur(x.End.Sub(x.Start))
 		}

@@ -170,11 +170,17 @@ func TestReportGolden(t *testing.T) {
 		`<td>dropped; close 1006</td><td class="num">45s</td>`,
 		`<td>meeting-ended; close 1000 &#34;meeting ended&#34;</td>`,
 		`<td title="pid p1">Alice Chen</td><td class="num">6m30s</td><td class="num">62.4%</td>`,
-		"Generated 2025-03-18T03:00:00.000Z by confrec.",
+		"Generated 2025-03-18T03:00:00.000Z (UTC, the clock of the computer that wrote it) by confrec.",
+		"Every time of the meeting shown here is in UTC on the service&#39;s clock",
 	} {
 		if !bytes.Contains(got, []byte(s)) {
 			t.Errorf("report lacks %q", s)
 		}
+	}
+	// The recorder received every frame 40ms after the service stamped
+	// it: a time on the recorder's clock ends in .040Z, and none is shown.
+	if m := regexp.MustCompile(`\d\d:\d\d:\d\d\.040Z`).Find(got); m != nil {
+		t.Errorf("report shows %s, a time on the recorder's clock", m)
 	}
 }
 
@@ -272,8 +278,8 @@ func TestReportQuantizes(t *testing.T) {
 // TestReportTwoClocks records the small meeting again as if from a replay
 // 600 days later: every receive time moves, the session events have no
 // createTime (their Time is their receive time) and Start is the first
-// frame's receive time. The timeline must be drawn exactly as before, on
-// the service's clock.
+// frame's receive time. The timeline must be drawn, and the sessions
+// listed, exactly as before, on the service's clock.
 func TestReportTwoClocks(t *testing.T) {
 	const later = 600 * 24 * time.Hour
 	live := smallReport()
@@ -290,7 +296,7 @@ func TestReportTwoClocks(t *testing.T) {
 
 	timeline := func(b []byte) string {
 		s := string(b)
-		from, to := strings.Index(s, `<div class="timeline">`), strings.Index(s, "<h2>Speaking time</h2>")
+		from, to := strings.Index(s, `<div class="timeline">`), strings.Index(s, "<footer>")
 		if from < 0 || to < from {
 			t.Fatal("no timeline in the report")
 		}
@@ -298,10 +304,19 @@ func TestReportTwoClocks(t *testing.T) {
 	}
 	want, got := timeline(renderReport(t, live)), timeline(renderReport(t, replayed))
 	if got != want {
-		t.Errorf("the replayed recording's timeline differs from the live one:\n%s\nwant:\n%s", got, want)
+		t.Errorf("the replayed recording's timeline or sessions differ from the live one:\n%s\nwant:\n%s", got, want)
 	}
-	if r := string(renderReport(t, replayed)); !strings.Contains(r, "<dt>First frame</dt><dd>2025-03-18T02:00:00.000Z</dd>") {
-		t.Errorf("the header does not show the first frame on the service's clock")
+	r := string(renderReport(t, replayed))
+	for _, s := range []string{
+		"<dt>First frame</dt><dd>2025-03-18T02:00:00.000Z</dd>",
+		// Session 1 began at 02:00:00.040Z on the recorder's clock, 600
+		// days later.
+		`<tr><td class="num">1</td><td>2025-03-18T02:00:00.000Z</td><td>2025-03-18T02:18:00.000Z</td>`,
+		"in UTC on the service&#39;s clock",
+	} {
+		if !strings.Contains(r, s) {
+			t.Errorf("the report lacks %q: not every time is on the service's clock", s)
+		}
 	}
 }
 
