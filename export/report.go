@@ -52,8 +52,9 @@ type ReportInput struct {
 
 // Report writes a self-contained HTML report of a meeting to w: a header
 // with the meeting's facts and totals, a presence timeline with one lane per
-// person, the speaking-time ranking and the recording sessions with their
-// gaps. The page needs nothing from the network and no JavaScript; the
+// person, the attendance table (in.Summary: first join, last leave,
+// presence, rejoins, times muted, speaking), the speaking-time ranking and
+// the recording sessions with their gaps. The page needs nothing from the network and no JavaScript; the
 // timeline is SVG drawn here, stretched by the browser to the window's
 // width.
 //
@@ -91,6 +92,7 @@ type reportView struct {
 	NumLanes   int
 	Labels     iter.Seq[*labelView]
 	Lanes      iter.Seq[*laneView]
+	Attendance []attendanceView
 	Ranking    []rankView
 	RankMore   string
 	RankBarMax int
@@ -146,6 +148,18 @@ type laneView struct {
 
 type markPath struct{ Class, D string }
 
+// attendanceView is one person's row of the attendance table.
+type attendanceView struct {
+	Name       string
+	PID        string
+	Joined     string
+	Left       string
+	Present    string
+	Rejoins    int
+	TimesMuted int
+	Speaking   string
+}
+
 type rankView struct {
 	Rank     int
 	Name     string
@@ -190,6 +204,7 @@ func newReportView(in *ReportInput) *reportView {
 	v.axis(start, end)
 	v.sessions()
 	v.markers()
+	v.attendance()
 	v.ranking()
 	v.Labels = v.labelViews
 	v.Lanes = v.laneViews
@@ -329,6 +344,27 @@ func howEnded(s store.Session) string {
 		return "ended"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// attendance fills the attendance table from the summary, one row per
+// person who joined, in its order (first join).
+func (v *reportView) attendance() {
+	for _, s := range v.in.Summary {
+		name := s.Name
+		if name == "" {
+			name = s.PID
+		}
+		v.Attendance = append(v.Attendance, attendanceView{
+			Name:       name,
+			PID:        s.PID,
+			Joined:     fmtTime(s.FirstJoined),
+			Left:       fmtTime(s.LastLeft),
+			Present:    fmtDur(s.Total),
+			Rejoins:    s.Rejoins,
+			TimesMuted: s.TimesMuted,
+			Speaking:   fmtDur(s.Speaking),
+		})
+	}
 }
 
 // ranking fills the speaking-time ranking from the summary: everyone who

@@ -170,6 +170,9 @@ func TestReportGolden(t *testing.T) {
 		`<td>dropped; close 1006</td><td class="num">45s</td>`,
 		`<td>meeting-ended; close 1000 &#34;meeting ended&#34;</td>`,
 		`<td title="pid p1">Alice Chen</td><td class="num">6m30s</td><td class="num">62.4%</td>`,
+		// The attendance table: Carol left and rejoined, Bob was muted once.
+		`<tr data-pid="p3"><td title="pid p3">Carol</td><td>2025-03-18T02:05:00.000Z</td><td>2025-03-18T02:40:00.000Z</td><td class="num">32m00s</td><td class="num">1</td><td class="num">0</td><td class="num">0s</td></tr>`,
+		`<tr data-pid="p2"><td title="pid p2">Bob Müller</td><td>2025-03-18T02:01:30.000Z</td><td>2025-03-18T02:40:00.000Z</td><td class="num">38m30s</td><td class="num">0</td><td class="num">1</td><td class="num">3m55s</td></tr>`,
 		"Generated 2025-03-18T03:00:00.000Z (UTC, the clock of the computer that wrote it) by confrec.",
 		"Every time of the meeting shown here is in UTC on the service&#39;s clock",
 	} {
@@ -369,7 +372,7 @@ func TestReportCompressedClock(t *testing.T) {
 
 func TestReportEmpty(t *testing.T) {
 	got := string(renderReport(t, &export.ReportInput{Meeting: replay.MeetingInfo{ConfID: "1"}}))
-	for _, s := range []string{"<title>Meeting 1</title>", "Nobody was heard speaking.", "No sessions recorded."} {
+	for _, s := range []string{"<title>Meeting 1</title>", "Nobody joined.", "Nobody was heard speaking.", "No sessions recorded."} {
 		if !strings.Contains(got, s) {
 			t.Errorf("report lacks %q", s)
 		}
