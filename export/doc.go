@@ -9,7 +9,10 @@
 // [TimelineWriter] writes the events replay derives from the frames, one at
 // a time; [Attendance] and [AttendanceSummary] write presence intervals and
 // per-person totals; [Report] writes one self-contained HTML page with a
-// presence timeline drawn in SVG. Times in timeline and attendance exports
+// presence timeline drawn in SVG that fits the window, the attendance
+// table and what [ReportIntegrity] says of the hash chain and the seal,
+// every time of the meeting on the service's clock. Times in timeline and
+// attendance exports
 // are RFC 3339 UTC with milliseconds ([EventTimeLayout]). [Create] opens an
 // output file the safe way: written to a temporary file (mode 0600), synced,
 // then renamed into place by [File.Commit], so a failed export never leaves a

@@ -45,16 +45,53 @@ type ReportInput struct {
 	// is widened to take in every event; a presence beyond it is drawn to
 	// its edge.
 	Start, End time.Time
+	// Integrity is what the report says of the recording's integrity;
+	// nil says it was not checked.
+	Integrity *ReportIntegrity
+	// Version is the version of confrec that wrote the report, shown in
+	// the footer; empty leaves it out.
+	Version string
 	// Generated is when the report was written, on the writing computer's
 	// clock, which the footer names; zero leaves it out.
 	Generated time.Time
+}
+
+// ReportIntegrity is what the report shows of a recording's integrity: its
+// hash chain and, when the meeting was sealed, the seal.
+type ReportIntegrity struct {
+	// ChainHead is the stored head of the meeting's hash chain
+	// (store.Meeting.ChainHead), as `confrec info` shows it, after Frames
+	// frames.
+	ChainHead store.Hash
+	Frames    uint64
+	// Verify is what store.DB.Verify returned for the meeting: nil when the
+	// chain recomputed from the stored frames ends in ChainHead.
+	Verify error
+	// Seal is the seal's manifest when one was given; nil when none was.
+	Seal *ReportSeal
+}
+
+// ReportSeal is a seal's manifest (package seal) as the report shows it. A
+// manifest is kept outside the database, so the caller reads it.
+type ReportSeal struct {
+	// SHA256 is the SHA-256 of the manifest file's bytes, in hex: what an
+	// auditor compares with the copy they keep.
+	SHA256 string
+	// ExportSHA256 is the manifest's SHA-256 of the canonical export.
+	ExportSHA256 string
+	// Signature says whether the manifest is signed, and by which key.
+	Signature string
+	// Verify is what checking the database against the manifest
+	// (seal.VerifyDB) returned: nil when it holds exactly what was sealed.
+	Verify error
 }
 
 // Report writes a self-contained HTML report of a meeting to w: a header
 // with the meeting's facts and totals, a presence timeline with one lane per
 // person, the attendance table (in.Summary: first join, last leave,
 // presence, rejoins, times muted, speaking), the speaking-time ranking and
-// the recording sessions with their gaps. The page needs nothing from the network and no JavaScript; the
+// the recording sessions with their gaps, and the integrity block (the
+// hash chain's head and check, and the seal when one was given). The page needs nothing from the network and no JavaScript; the
 // timeline is SVG drawn here, stretched by the browser to the window's
 // width.
 //
@@ -97,6 +134,8 @@ type reportView struct {
 	RankMore   string
 	RankBarMax int
 	Sessions   []sessionView
+	Integrity  []integrityItem
+	Version    string
 	Generated  string
 
 	in    *ReportInput
@@ -106,6 +145,10 @@ type reportView struct {
 }
 
 type headerItem struct{ Label, Value string }
+
+// integrityItem is one line of the integrity block. ID names it for
+// tools that read the page; Class is "ok" or "bad" for a check's result.
+type integrityItem struct{ ID, Label, Value, Class string }
 
 // tickView is a tick of the time axis: X in plot columns, Left the same
 // as a percentage of the plot's width, for its HTML label.
@@ -206,6 +249,8 @@ func newReportView(in *ReportInput) *reportView {
 	v.markers()
 	v.attendance()
 	v.ranking()
+	v.integrity()
+	v.Version = in.Version
 	v.Labels = v.labelViews
 	v.Lanes = v.laneViews
 	if !in.Generated.IsZero() {
@@ -365,6 +410,52 @@ func (v *reportView) attendance() {
 			Speaking:   fmtDur(s.Speaking),
 		})
 	}
+}
+
+// integrity fills the integrity block.
+func (v *reportView) integrity() {
+	in := v.in.Integrity
+	if in == nil {
+		v.Integrity = []integrityItem{{ID: "chain-verify", Label: "Hash chain", Value: "not checked"}}
+		return
+	}
+	chain, class := checkResult(in.Verify)
+	if in.Verify == nil {
+		chain += fmt.Sprintf(": the chain recomputed from the %d stored frames ends in the head", in.Frames)
+	}
+	v.Integrity = []integrityItem{
+		{ID: "chain-head", Label: "Chain head", Value: in.ChainHead.String()},
+		{ID: "chain-verify", Label: "Hash chain", Value: chain, Class: class},
+	}
+	s := in.Seal
+	if s == nil {
+		v.Integrity = append(v.Integrity, integrityItem{ID: "seal", Label: "Seal",
+			Value: "no manifest given (a seal's manifest is kept outside the database)"})
+		return
+	}
+	sealed, class := checkResult(s.Verify)
+	if s.Verify == nil {
+		sealed += ": the database holds exactly what was sealed"
+	}
+	v.Integrity = append(v.Integrity,
+		integrityItem{ID: "seal-manifest", Label: "Seal manifest SHA-256", Value: s.SHA256},
+		integrityItem{ID: "seal-export", Label: "Sealed export SHA-256", Value: s.ExportSHA256},
+		integrityItem{ID: "seal-signature", Label: "Signature", Value: s.Signature},
+		integrityItem{ID: "seal-verify", Label: "Seal", Value: sealed, Class: class},
+	)
+}
+
+// checkResult says a check's result err in words, and its class: "ok", or
+// where a broken chain breaks. The time of a broken frame is left out: it
+// is on the recorder's clock.
+func checkResult(err error) (text, class string) {
+	if err == nil {
+		return "ok", "ok"
+	}
+	if ce, ok := errors.AsType[*store.ChainError](err); ok {
+		return fmt.Sprintf("FAILED at frame %d: %v", ce.Seq, ce.Err), "bad"
+	}
+	return "FAILED: " + err.Error(), "bad"
 }
 
 // ranking fills the speaking-time ranking from the summary: everyone who

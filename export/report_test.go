@@ -3,6 +3,7 @@ package export_test
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -104,8 +105,18 @@ func smallReport() *export.ReportInput {
 			{PID: "p2", Name: bob, FirstJoined: reportAt("1m30s"), LastLeft: reportAt("40m"), Total: 38*time.Minute + 30*time.Second, Speaking: 3*time.Minute + 55*time.Second, TimesMuted: 1},
 			{PID: "p3", Name: carol, FirstJoined: reportAt("5m"), LastLeft: reportAt("40m"), Total: 32 * time.Minute, Rejoins: 1},
 		},
-		Start:     reportT0,
-		End:       reportAt("40m"),
+		Start: reportT0,
+		End:   reportAt("40m"),
+		Integrity: &export.ReportIntegrity{
+			ChainHead: store.Hash{0xeb, 0x7f, 0xe6, 0xfa},
+			Frames:    71,
+			Seal: &export.ReportSeal{
+				SHA256:       "5d41402abc4b2a76b9719d911017c592ad7d7c5e0e0a8b1b4d9d2c5e6f7a8b9c",
+				ExportSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+				Signature:    "unsigned",
+			},
+		},
+		Version:   "v1.4.2",
 		Generated: time.Date(2025, 3, 18, 3, 0, 0, 0, time.UTC),
 	}
 }
@@ -173,7 +184,11 @@ func TestReportGolden(t *testing.T) {
 		// The attendance table: Carol left and rejoined, Bob was muted once.
 		`<tr data-pid="p3"><td title="pid p3">Carol</td><td>2025-03-18T02:05:00.000Z</td><td>2025-03-18T02:40:00.000Z</td><td class="num">32m00s</td><td class="num">1</td><td class="num">0</td><td class="num">0s</td></tr>`,
 		`<tr data-pid="p2"><td title="pid p2">Bob Müller</td><td>2025-03-18T02:01:30.000Z</td><td>2025-03-18T02:40:00.000Z</td><td class="num">38m30s</td><td class="num">0</td><td class="num">1</td><td class="num">3m55s</td></tr>`,
-		"Generated 2025-03-18T03:00:00.000Z (UTC, the clock of the computer that wrote it) by confrec.",
+		`Generated 2025-03-18T03:00:00.000Z (UTC, the clock of the computer that wrote it) by confrec <span id="version">v1.4.2</span>.`,
+		`<dt>Chain head</dt><dd id="chain-head">eb7fe6fa00000000000000000000000000000000000000000000000000000000</dd>`,
+		`<dd id="chain-verify" class="ok">ok: the chain recomputed from the 71 stored frames ends in the head</dd>`,
+		`<dt>Seal manifest SHA-256</dt><dd id="seal-manifest">5d41402abc4b2a76b9719d911017c592ad7d7c5e0e0a8b1b4d9d2c5e6f7a8b9c</dd>`,
+		`<dd id="seal-verify" class="ok">ok: the database holds exactly what was sealed</dd>`,
 		"Every time of the meeting shown here is in UTC on the service&#39;s clock",
 	} {
 		if !bytes.Contains(got, []byte(s)) {
@@ -230,6 +245,9 @@ func TestReportEscapes(t *testing.T) {
 		}},
 		{"marker detail", func(in *export.ReportInput) {
 			in.Events[0].Detail = evil
+		}},
+		{"seal check", func(in *export.ReportInput) {
+			in.Integrity.Seal.Verify = errors.New(`title does not match the manifest: manifest has "` + evil + `"`)
 		}},
 	}
 	for _, tt := range tests {

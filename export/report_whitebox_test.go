@@ -1,11 +1,15 @@
 package export
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/store"
 )
 
 func TestReportAttendanceRows(t *testing.T) {
@@ -50,6 +54,76 @@ func TestReportAttendanceRows(t *testing.T) {
 			v := newReportView(&ReportInput{Summary: tt.summary, Start: t0, End: at(40 * time.Minute)})
 			if !reflect.DeepEqual(v.Attendance, tt.want) {
 				t.Errorf("attendance rows\n got %+v\nwant %+v", v.Attendance, tt.want)
+			}
+		})
+	}
+}
+
+func TestReportIntegrityItems(t *testing.T) {
+	var head store.Hash
+	for i := range head {
+		head[i] = byte(i)
+	}
+	const headHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	broken := fmt.Errorf("verify meeting 1: %w", &store.ChainError{Meeting: "1", Seq: 12,
+		Time: time.Date(2025, 3, 18, 2, 0, 0, 40e6, time.UTC), Err: store.ErrChecksum})
+	okSeal := &ReportSeal{SHA256: strings.Repeat("ab", 32), ExportSHA256: strings.Repeat("cd", 32), Signature: "unsigned"}
+	chainOK := integrityItem{"chain-verify", "Hash chain", "ok: the chain recomputed from the 71 stored frames ends in the head", "ok"}
+	tests := []struct {
+		name string
+		in   *ReportIntegrity
+		want []integrityItem
+	}{
+		{"not checked", nil, []integrityItem{{"chain-verify", "Hash chain", "not checked", ""}}},
+		{
+			"chain ok, no seal",
+			&ReportIntegrity{ChainHead: head, Frames: 71},
+			[]integrityItem{
+				{"chain-head", "Chain head", headHex, ""},
+				chainOK,
+				{"seal", "Seal", "no manifest given (a seal's manifest is kept outside the database)", ""},
+			},
+		},
+		{
+			"chain broken: where, without the recorder's time",
+			&ReportIntegrity{ChainHead: head, Frames: 71, Verify: broken},
+			[]integrityItem{
+				{"chain-head", "Chain head", headHex, ""},
+				{"chain-verify", "Hash chain", "FAILED at frame 12: frame record checksum mismatch", "bad"},
+				{"seal", "Seal", "no manifest given (a seal's manifest is kept outside the database)", ""},
+			},
+		},
+		{
+			"sealed, and it matches",
+			&ReportIntegrity{ChainHead: head, Frames: 71, Seal: okSeal},
+			[]integrityItem{
+				{"chain-head", "Chain head", headHex, ""},
+				chainOK,
+				{"seal-manifest", "Seal manifest SHA-256", okSeal.SHA256, ""},
+				{"seal-export", "Sealed export SHA-256", okSeal.ExportSHA256, ""},
+				{"seal-signature", "Signature", "unsigned", ""},
+				{"seal-verify", "Seal", "ok: the database holds exactly what was sealed", "ok"},
+			},
+		},
+		{
+			"sealed, and it does not match",
+			&ReportIntegrity{ChainHead: head, Frames: 71, Seal: &ReportSeal{SHA256: okSeal.SHA256, ExportSHA256: okSeal.ExportSHA256,
+				Signature: "unsigned", Verify: errors.New("verify meeting 1: frames does not match the manifest: manifest has 70, found 71")}},
+			[]integrityItem{
+				{"chain-head", "Chain head", headHex, ""},
+				chainOK,
+				{"seal-manifest", "Seal manifest SHA-256", okSeal.SHA256, ""},
+				{"seal-export", "Sealed export SHA-256", okSeal.ExportSHA256, ""},
+				{"seal-signature", "Signature", "unsigned", ""},
+				{"seal-verify", "Seal", "FAILED: verify meeting 1: frames does not match the manifest: manifest has 70, found 71", "bad"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newReportView(&ReportInput{Integrity: tt.in})
+			if !reflect.DeepEqual(v.Integrity, tt.want) {
+				t.Errorf("integrity\n got %+v\nwant %+v", v.Integrity, tt.want)
 			}
 		})
 	}
