@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"crypto/ed25519"
 	"io"
 	"time"
 
 	"github.com/confrec/confrec/export"
 	"github.com/confrec/confrec/replay"
+	"github.com/confrec/confrec/seal"
+	"github.com/confrec/confrec/store"
 	"github.com/urfave/cli/v2"
 )
 
@@ -14,10 +17,14 @@ func exportReportCommand() *cli.Command {
 		Name:      "report",
 		Usage:     "write a visual HTML report of a meeting",
 		ArgsUsage: "CONFID",
-		Description: `One self-contained HTML file (no network needed): the meeting's header, a presence timeline
-with one lane per person (presence, speaking, mute, hands, sharing, role changes), the speaking-time
-ranking and the gaps and reconnects.`,
-		Flags:        []cli.Flag{outputFlag},
+		Description: `One self-contained HTML file (no network needed) that fits the browser's window: the meeting's
+header, a presence timeline with one lane per person (presence, speaking, mute, hands, sharing, role
+changes), the attendance table (as 'export attendance --summary'), the speaking-time ranking, the
+gaps and reconnects, and the integrity block: the hash chain's head and its check (as 'verify').
+A seal's manifest is kept outside the database: with --manifest the block shows the manifest file's
+SHA-256 and checks the database against it (as 'verify --manifest', the signature against --pub-key
+when given). Every time of the meeting is on the service's clock, in UTC.`,
+		Flags:        []cli.Flag{outputFlag, manifestFlag, pubKeyFlag},
 		OnUsageError: onUsageError,
 		Action:       runExportReport,
 	}
@@ -28,26 +35,55 @@ func runExportReport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	db, m, err := openMeeting(c, id)
+	var m *seal.Manifest
+	var pub ed25519.PublicKey
+	var manifestSum string
+	if path := c.String(flgManifest); path != "" {
+		if m, pub, manifestSum, err = readManifestSum(c, path, c.String(flgPubKey)); err != nil {
+			return err
+		}
+		if m.ConfID != id {
+			return usagef("the manifest seals meeting %s, not %s", m.ConfID, id)
+		}
+	} else if c.String(flgPubKey) != "" {
+		return usagef("--%s checks a manifest's signature: give --%s too", flgPubKey, flgManifest)
+	}
+	db, mt, err := openMeeting(c, id)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var events []replay.Event
-	att, folder, err := attendance(c, db, &m, "export report", func(ev *replay.Event) { events = append(events, *ev) })
+	att, folder, err := attendance(c, db, &mt, "export report", func(ev *replay.Event) { events = append(events, *ev) })
 	if err != nil {
 		return err
 	}
-	end := folder.End()
 	in := &export.ReportInput{
 		Meeting:   folder.State().Meeting,
-		Sessions:  m.Sessions,
+		Sessions:  mt.Sessions,
 		Events:    events,
 		Presences: att.Presences(),
 		Summary:   att.Summary(),
-		Start:     m.FirstTime,
-		End:       end,
+		Start:     mt.FirstTime,
+		End:       folder.End(),
+		Integrity: reportIntegrity(db, &mt, m, pub, manifestSum),
+		Version:   buildVersion(), // export_har.go
 		Generated: time.Now(),
 	}
 	return writeOutput(c, func(w io.Writer) error { return export.Report(w, in) })
+}
+
+// reportIntegrity checks the meeting's hash chain and, when a manifest m
+// (whose file has the SHA-256 sum) is given, the database against it.
+func reportIntegrity(db *store.DB, mt *store.Meeting, m *seal.Manifest, pub ed25519.PublicKey, sum string) *export.ReportIntegrity {
+	in := &export.ReportIntegrity{ChainHead: mt.ChainHead, Frames: mt.Frames, Verify: db.Verify(mt.ID)}
+	if m != nil {
+		in.Seal = &export.ReportSeal{
+			SHA256:       sum,
+			ExportSHA256: m.ExportSHA256,
+			Signature:    signatureNote(m, pub),
+			Verify:       seal.VerifyDB(db, m, pub),
+		}
+	}
+	return in
 }

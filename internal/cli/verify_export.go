@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -59,25 +60,33 @@ func runVerifyExport(c *cli.Context) error {
 // readManifest reads the manifest at path and, unless pubPath is empty, the
 // public key at pubPath.
 func readManifest(c *cli.Context, path, pubPath string) (*seal.Manifest, ed25519.PublicKey, error) {
+	m, pub, _, err := readManifestSum(c, path, pubPath)
+	return m, pub, err
+}
+
+// readManifestSum is readManifest that also returns the SHA-256 of the
+// manifest file's bytes, in hex.
+func readManifestSum(c *cli.Context, path, pubPath string) (*seal.Manifest, ed25519.PublicKey, string, error) {
 	b, err := inputFile(c, path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read manifest: %w", err)
+		return nil, nil, "", fmt.Errorf("read manifest: %w", err)
 	}
 	m, err := seal.ReadManifest(bytes.NewReader(b))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, "", fmt.Errorf("%s: %w", path, err)
 	}
 	var pub ed25519.PublicKey
 	if pubPath != "" {
-		b, err := inputFile(c, pubPath)
+		kb, err := inputFile(c, pubPath)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read key: %w", err)
+			return nil, nil, "", fmt.Errorf("read key: %w", err)
 		}
-		if pub, err = seal.ParsePublicKey(pubPath, b); err != nil {
-			return nil, nil, err
+		if pub, err = seal.ParsePublicKey(pubPath, kb); err != nil {
+			return nil, nil, "", err
 		}
 	}
-	return m, pub, nil
+	sum := sha256.Sum256(b)
+	return m, pub, hex.EncodeToString(sum[:]), nil
 }
 
 // hexKey decodes a manifest's public_key.
