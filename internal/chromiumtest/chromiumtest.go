@@ -8,7 +8,8 @@
 // and uncaught exceptions out of its log. [Eval] loads a copy of a page in
 // a window of a given size, evaluates a JavaScript expression there once
 // the page is parsed, and returns the expression's value as JSON: how tests
-// measure a laid-out page without a DevTools client.
+// measure a laid-out page without a DevTools client. [Fits] fails a test
+// whose page does not fit a window's width.
 //
 // # Caveats
 //
@@ -20,12 +21,14 @@ package chromiumtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,4 +138,44 @@ func Eval(t testing.TB, path string, width, height int, expr string) (result, st
 		t.Fatalf("the script evaluating %s left no result; page errors:\n%s", expr, strings.Join(PageErrors(stderr), "\n"))
 	}
 	return []byte(html.UnescapeString(string(m[1]))), stderr
+}
+
+// fitsExpr finds what passes the window's right edge: the elements matching
+// a selector (%[1]s) or inside one whose right edge is past the viewport's.
+const fitsExpr = `(() => {
+  const w = document.documentElement.clientWidth, over = [];
+  for (const el of document.querySelectorAll(%[1]s + ", " + %[1]s + " *")) {
+    const r = el.getBoundingClientRect();
+    if ((r.width > 0 || r.height > 0) && r.right > w + 0.5) {
+      over.push(el.tagName + (el.getAttribute("class") ? "." + el.getAttribute("class") : "") + " right=" + r.right);
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, clientWidth: w, over: over.slice(0, 20), n: over.length};
+})()`
+
+// Fits loads the page at path in a window width × height CSS pixels and
+// fails the test when the page scrolls sideways (its scrollWidth is more
+// than the viewport's width) or an element matching selector, or inside
+// one, has its right edge past the viewport's. It returns chromium's log.
+func Fits(t testing.TB, path string, width, height int, selector string) (stderr []byte) {
+	t.Helper()
+	raw, stderr := Eval(t, path, width, height, fmt.Sprintf(fitsExpr, strconv.Quote(selector)))
+	var fit struct {
+		ScrollWidth, ClientWidth int
+		Over                     []string
+		N                        int
+	}
+	if err := json.Unmarshal(raw, &fit); err != nil {
+		t.Fatalf("fits: %s: %v", raw, err)
+	}
+	if fit.ClientWidth != width {
+		t.Errorf("window %d px: the viewport is %d px wide", width, fit.ClientWidth)
+	}
+	if fit.ScrollWidth > fit.ClientWidth {
+		t.Errorf("window %d px: the page is %d px wide: it scrolls sideways", width, fit.ScrollWidth)
+	}
+	if fit.N > 0 {
+		t.Errorf("window %d px: %d elements of %s pass its right edge, among them:\n%s", width, fit.N, selector, strings.Join(fit.Over, "\n"))
+	}
+	return stderr
 }
