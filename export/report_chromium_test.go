@@ -2,6 +2,7 @@ package export_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -20,11 +21,16 @@ import (
 // (package chromiumtest). .ci/deps installs it; without it these tests fail
 // rather than skip, since a report nobody opened is not proven to open.
 
-// shotWidth and shotHeight are the window of the screenshots.
-const shotWidth, shotHeight = 1600, 1200
+// shotWidth and shotHeight are the window of the screenshots: an analyst's
+// laptop.
+const shotWidth, shotHeight = 1400, 1200
+
+// fitWidths are the windows the timeline must fit without cutting off the
+// meeting's end: a laptop's and a desktop's.
+var fitWidths = []int{1400, 1920}
 
 // maxKeptShot is the largest screenshot kept in testdata/ by -update.
-const maxKeptShot = 150 << 10
+const maxKeptShot = 192 << 10
 
 func TestReportInChromium(t *testing.T) {
 	tests := []struct {
@@ -59,6 +65,12 @@ func TestReportInChromium(t *testing.T) {
 			if got := lanePIDs(dom); !slices.Equal(got, want) {
 				t.Errorf("the loaded page has %d lanes, want one per participant (%d) in order of first join", len(got), len(want))
 			}
+			for _, w := range fitWidths {
+				stderr := chromiumtest.Fits(t, page, w, shotHeight, ".timeline")
+				if errs := chromiumtest.PageErrors(stderr); len(errs) > 0 {
+					t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+				}
+			}
 
 			shot := filepath.Join(dir, "shot.png")
 			_, stderr = chromiumtest.Run(t, "--screenshot="+shot, fmt.Sprintf("--window-size=%d,%d", shotWidth, shotHeight), chromiumtest.FileURL(page))
@@ -87,6 +99,51 @@ func TestReportInChromium(t *testing.T) {
 			}
 			t.Logf("%d bytes of HTML, %d lanes, screenshot %d bytes", fileSize(t, page), len(want), len(raw))
 		})
+	}
+}
+
+// TestReportHostileTextInChromium writes a report whose title, owner,
+// names and session error are markup and script, and checks in the browser
+// that they are shown as text: no element or script came from them, and
+// nothing ran.
+func TestReportHostileTextInChromium(t *testing.T) {
+	const (
+		title = `</title><script>console.error("xss title")</script>Weekly`
+		name  = `<img src=x onerror=f()>Mallory` // short enough for a lane label
+	)
+	in := smallReport()
+	in.Meeting.Title, in.Meeting.Owner = title, `<svg onload="console.error('xss owner')">`
+	in.Summary[0].Name, in.Presences[0].Name = name, name
+	in.Sessions[0].Err = `<script>console.error("xss session")</script>`
+	page := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(page, renderReport(t, in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	raw, stderr := chromiumtest.Eval(t, page, 1400, 900, `{
+		title: document.title,
+		h1: document.querySelector("h1").textContent,
+		name: document.querySelector(".attendance tr[data-pid=p1] td").textContent,
+		label: document.querySelector(".labels .label[data-pid=p1] text").firstChild.textContent,
+		scripts: document.scripts.length,
+		imgs: document.querySelectorAll("img").length,
+		svgs: document.querySelectorAll("svg[onload]").length
+	}`)
+	if errs := chromiumtest.PageErrors(stderr); len(errs) > 0 {
+		t.Errorf("the page logged errors (a script from the meeting ran?):\n%s", strings.Join(errs, "\n"))
+	}
+	var got struct {
+		Title, H1, Name, Label string
+		Scripts, Imgs, Svgs    int
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	want := struct {
+		Title, H1, Name, Label string
+		Scripts, Imgs, Svgs    int
+	}{title, title, name, name, 1, 0, 0} // the one script is Eval's
+	if got != want {
+		t.Errorf("in the browser\n got %+v\nwant %+v", got, want)
 	}
 }
 
