@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/confrec/confrec/internal/chromiumtest"
 )
 
 // chainHead is the chain head `confrec info` shows of a meeting.
@@ -101,6 +105,124 @@ func TestExportReportIntegrity(t *testing.T) {
 		r := run(t, nil, append([]string{"--db", db, "export", "report"}, args...)...)
 		if r.code == 0 || r.stdout != "" {
 			t.Errorf("export report %s: exit %d, %d bytes out; want a refusal", strings.Join(args, " "), r.code, len(r.stdout))
+		}
+	}
+}
+
+// reportProbe is what TestExportReportInChromium reads from the laid-out
+// report: the right edges of the plot, the meeting's end, the last tick
+// and the last presence bar, and the attendance and integrity blocks'
+// text.
+const reportProbe = `(() => {
+  const right = sel => Math.max(...[...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect().right));
+  const text = id => document.getElementById(id).textContent;
+  return {
+    width: document.documentElement.clientWidth,
+    plotRight: right(".lanes .plot"),
+    endRight: right(".lanes .plot line.v-meeting"),
+    tickRight: right(".tick"),
+    presRight: right(".lanes .plot path.pres"),
+    attendance: [...document.querySelectorAll(".attendance tr[data-pid]")].map(tr => [tr.dataset.pid, ...[...tr.cells].map(td => td.textContent)]),
+    chainHead: text("chain-head"), chainVerify: text("chain-verify"),
+    sealManifest: text("seal-manifest"), sealVerify: text("seal-verify"),
+    version: text("version")
+  };
+})()`
+
+// TestExportReportInChromium opens the report `export report --manifest`
+// wrote of a recorded meeting in chromium at 1400 and 1920 px: the
+// timeline fits, the meeting's end is drawn at the plot's right edge in
+// the window, the attendance table has the rows `export attendance
+// --summary` exports, the integrity block shows confrec info's chain head
+// verified and the manifest's hash, the footer the version, and the page
+// logs nothing.
+func TestExportReportInChromium(t *testing.T) {
+	t.Parallel()
+	db := shortDB(t)
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "manifest.json")
+	mustRun(t, nil, "--db", db, "seal", "555000111", "-o", manifest)
+	raw, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(raw)
+	report := filepath.Join(dir, "report.html")
+	mustRun(t, nil, "--db", db, "export", "report", "555000111", "--manifest", manifest, "-o", report)
+	var summary []struct {
+		PID         string `json:"pid"`
+		Name        string `json:"name"`
+		FirstJoined string `json:"first_joined"`
+		LastLeft    string `json:"last_left"`
+		Rejoins     int    `json:"rejoins"`
+		TimesMuted  int    `json:"times_muted"`
+	}
+	out := mustRun(t, nil, "--db", db, "export", "attendance", "555000111", "--summary", "--format", "json").stdout
+	if err := json.Unmarshal([]byte(out), &summary); err != nil {
+		t.Fatal(err)
+	}
+	if len(summary) != 3 {
+		t.Fatalf("attendance summary has %d people, want the fixture's 3", len(summary))
+	}
+	var want [][]string
+	for _, s := range summary {
+		want = append(want, []string{s.PID, s.Name, s.FirstJoined, s.LastLeft, strconv.Itoa(s.Rejoins), strconv.Itoa(s.TimesMuted)})
+	}
+	head := chainHead(t, db, "555000111")
+
+	for _, width := range []int{1400, 1920} {
+		stderr := chromiumtest.Fits(t, report, width, 1000, ".timeline")
+		if errs := chromiumtest.PageErrors(stderr); len(errs) > 0 {
+			t.Errorf("window %d: the page logged errors:\n%s", width, strings.Join(errs, "\n"))
+		}
+		raw, stderr := chromiumtest.Eval(t, report, width, 1000, reportProbe)
+		if errs := chromiumtest.PageErrors(stderr); len(errs) > 0 {
+			t.Errorf("window %d: the page logged errors:\n%s", width, strings.Join(errs, "\n"))
+		}
+		var got struct {
+			Width                                     int
+			PlotRight, EndRight, TickRight, PresRight float64
+			Attendance                                [][]string
+			ChainHead, ChainVerify                    string
+			SealManifest, SealVerify, Version         string
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		// The plot fills the window but for the page's margins (16 px
+		// each side) and the room for the last tick label (30 px).
+		if got.PlotRight < float64(width-16-30-1) || got.PlotRight > float64(width-16-30+1) {
+			t.Errorf("window %d: the plot ends at %.1f px, want %d: it does not stretch to the window", width, got.PlotRight, width-16-30)
+		}
+		for what, x := range map[string]float64{"the meeting's end": got.EndRight, "the last tick label": got.TickRight, "the last presence bar": got.PresRight} {
+			if x > float64(width) {
+				t.Errorf("window %d: %s ends at %.1f px, past the window", width, what, x)
+			}
+		}
+		// The meeting ends where everyone leaves: at the plot's right edge.
+		if got.EndRight < got.PlotRight-2 || got.PresRight < got.PlotRight-2 {
+			t.Errorf("window %d: the meeting's end (%.1f) and the last presence bar (%.1f) are not at the plot's right edge (%.1f)",
+				width, got.EndRight, got.PresRight, got.PlotRight)
+		}
+		var rows [][]string
+		for _, r := range got.Attendance {
+			if len(r) != 8 {
+				t.Fatalf("window %d: attendance row %q, want pid and 7 cells", width, r)
+			}
+			// pid, name, first joined, last left, rejoins, times muted
+			rows = append(rows, []string{r[0], r[1], r[2], r[3], r[5], r[6]})
+		}
+		if !slices.EqualFunc(rows, want, slices.Equal) {
+			t.Errorf("window %d: attendance table\n got %q\nwant %q (export attendance --summary)", width, rows, want)
+		}
+		if got.ChainHead != head || !strings.HasPrefix(got.ChainVerify, "ok:") {
+			t.Errorf("window %d: integrity shows chain head %s, %q; want %s (confrec info), ok", width, got.ChainHead, got.ChainVerify, head)
+		}
+		if got.SealManifest != hex.EncodeToString(sum[:]) || !strings.HasPrefix(got.SealVerify, "ok:") {
+			t.Errorf("window %d: integrity shows manifest %s, %q; want %x, ok", width, got.SealManifest, got.SealVerify, sum)
+		}
+		if got.Version != buildVersion() {
+			t.Errorf("window %d: the footer shows version %q, want %q", width, got.Version, buildVersion())
 		}
 	}
 }
