@@ -29,6 +29,20 @@ func chainHead(t *testing.T, db, id string) string {
 	return info.Chain
 }
 
+// sealShort seals meeting 555000111 of db and returns the manifest's path,
+// its bytes and their SHA-256 in hex.
+func sealShort(t *testing.T, db string) (path string, raw []byte, sum string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "manifest.json")
+	mustRun(t, nil, "--db", db, "seal", "555000111", "-o", path)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(raw)
+	return path, raw, hex.EncodeToString(h[:])
+}
+
 // TestExportReportIntegrity: the report's integrity block, through the CLI,
 // of a recorded meeting without and with the manifest `confrec seal`
 // wrote, and of a manifest that does not match.
@@ -36,21 +50,14 @@ func TestExportReportIntegrity(t *testing.T) {
 	t.Parallel()
 	db := shortDB(t)
 	head := chainHead(t, db, "555000111")
-	dir := t.TempDir()
-	manifest := filepath.Join(dir, "manifest.json")
-	mustRun(t, nil, "--db", db, "seal", "555000111", "-o", manifest)
-	raw, err := os.ReadFile(manifest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(raw)
+	manifest, raw, sum := sealShort(t, db)
 	var m struct {
 		ExportSHA256 string `json:"export_sha256"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	tampered := filepath.Join(dir, "tampered.json")
+	tampered := filepath.Join(t.TempDir(), "tampered.json")
 	bad := strings.Replace(string(raw), m.ExportSHA256, strings.Repeat("0", 64), 1)
 	if err := os.WriteFile(tampered, []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
@@ -70,7 +77,7 @@ func TestExportReportIntegrity(t *testing.T) {
 			[]string{`id="seal-manifest"`}},
 		{"the seal's manifest", []string{"--manifest", manifest},
 			[]string{chainOK, verified,
-				`<dd id="seal-manifest">` + hex.EncodeToString(sum[:]) + `</dd>`,
+				`<dd id="seal-manifest">` + sum + `</dd>`,
 				`<dd id="seal-export">` + m.ExportSHA256 + `</dd>`,
 				`<dd id="seal-signature">unsigned</dd>`,
 				`<dd id="seal-verify" class="ok">ok: the database holds exactly what was sealed</dd>`},
@@ -139,15 +146,8 @@ const reportProbe = `(() => {
 func TestExportReportInChromium(t *testing.T) {
 	t.Parallel()
 	db := shortDB(t)
-	dir := t.TempDir()
-	manifest := filepath.Join(dir, "manifest.json")
-	mustRun(t, nil, "--db", db, "seal", "555000111", "-o", manifest)
-	raw, err := os.ReadFile(manifest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(raw)
-	report := filepath.Join(dir, "report.html")
+	manifest, _, sum := sealShort(t, db)
+	report := filepath.Join(t.TempDir(), "report.html")
 	mustRun(t, nil, "--db", db, "export", "report", "555000111", "--manifest", manifest, "-o", report)
 	var summary []struct {
 		PID         string `json:"pid"`
@@ -218,8 +218,8 @@ func TestExportReportInChromium(t *testing.T) {
 		if got.ChainHead != head || !strings.HasPrefix(got.ChainVerify, "ok:") {
 			t.Errorf("window %d: integrity shows chain head %s, %q; want %s (confrec info), ok", width, got.ChainHead, got.ChainVerify, head)
 		}
-		if got.SealManifest != hex.EncodeToString(sum[:]) || !strings.HasPrefix(got.SealVerify, "ok:") {
-			t.Errorf("window %d: integrity shows manifest %s, %q; want %x, ok", width, got.SealManifest, got.SealVerify, sum)
+		if got.SealManifest != sum || !strings.HasPrefix(got.SealVerify, "ok:") {
+			t.Errorf("window %d: integrity shows manifest %s, %q; want %s, ok", width, got.SealManifest, got.SealVerify, sum)
 		}
 		if got.Version != buildVersion() {
 			t.Errorf("window %d: the footer shows version %q, want %q", width, got.Version, buildVersion())
