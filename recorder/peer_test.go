@@ -337,6 +337,26 @@ func TestRecordTokenErrors(t *testing.T) {
 			if res.Ended != tt.wantEnd || res.Sessions != tt.sessions {
 				t.Errorf("Result = %+v, want %v after %d sessions", res, tt.wantEnd, tt.sessions)
 			}
+			// A recording that ended for good, after a session, says so
+			// in the store; one that recorded nothing leaves no label.
+			m, merr := db.Meeting("700200200")
+			switch {
+			case tt.sessions > 0 && (merr != nil || m.Labels[recorder.LabelEnded] != tt.wantEnd.String()):
+				t.Errorf("label %s = %q (%v), want %q", recorder.LabelEnded, m.Labels[recorder.LabelEnded], merr, tt.wantEnd)
+			case tt.sessions == 0 && merr == nil && m.Labels[recorder.LabelEnded] != "":
+				t.Errorf("label %s = %q after no session, want none", recorder.LabelEnded, m.Labels[recorder.LabelEnded])
+			}
+			if tt.sessions > 0 {
+				// Recorded again (here stopped at once), it is no longer ended.
+				ctx, cancel := context.WithCancel(t.Context())
+				cancel()
+				if _, err := recorder.Record(ctx, db, p.options(newTestLog())); err != nil {
+					t.Fatalf("Record again, stopped: %v", err)
+				}
+				if m, err := db.Meeting("700200200"); err != nil || m.Labels[recorder.LabelEnded] != "" {
+					t.Errorf("label %s = %q (%v) once recorded again, want cleared", recorder.LabelEnded, m.Labels[recorder.LabelEnded], err)
+				}
+			}
 			if tt.calls != 0 && p.calls() != tt.calls {
 				t.Errorf("%d ConfToken calls, want %d", p.calls(), tt.calls)
 			}
