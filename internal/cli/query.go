@@ -141,7 +141,8 @@ func runQuery(c *cli.Context, conn net.Conn) error {
 	if _, err := fmt.Fprintf(conn, "%s %s %s\n", queryVerb, queryProto, queryVersion()); err != nil {
 		return fmt.Errorf("the recorder's socket: %w", err)
 	}
-	r := bufio.NewReader(conn)
+	pr := &patientReader{conn: conn, wait: queryTimeouts.stall}
+	r := bufio.NewReader(pr)
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return fmt.Errorf("the recorder did not answer: %w", err)
@@ -163,7 +164,29 @@ func runQuery(c *cli.Context, conn net.Conn) error {
 	if err := writeFrame(conn, frameRequest, body); err != nil {
 		return fmt.Errorf("send the query: %w", err)
 	}
+	conn.SetWriteDeadline(time.Time{})
+	pr.wait = 4 * queryTimeouts.keepalive
+	return copyAnswer(r, c.App.Writer, c.App.ErrWriter, c.String(flgOutput))
+}
 
+// patientReader fails a Read that waits longer than wait: the recorder
+// says it is alive more often than that.
+type patientReader struct {
+	conn net.Conn
+	wait time.Duration
+}
+
+func (r *patientReader) Read(p []byte) (int, error) {
+	r.conn.SetReadDeadline(time.Now().Add(r.wait))
+	return r.conn.Read(p)
+}
+
+// copyAnswer reads the recorder's answer frames from r to the end: stdout
+// and stderr to theirs, the -o file to outPath (created, and put in place
+// only when the recorder says it is complete). It returns nil or a
+// queryExit for the command's exit code, or an error when the answer ends
+// early or is not one.
+func copyAnswer(r *bufio.Reader, stdout, stderr io.Writer, outPath string) error {
 	var out *export.File
 	defer func() {
 		if out != nil {
@@ -171,19 +194,24 @@ func runQuery(c *cli.Context, conn net.Conn) error {
 		}
 	}()
 	for {
-		conn.SetReadDeadline(time.Now().Add(4 * queryTimeouts.keepalive))
 		kind, p, err := readFrame(r, maxQueryFrame)
 		if err != nil {
 			return fmt.Errorf("the recorder stopped answering before the command ended (%w): it was stopped, or cut this reader off; see its log", noEOF(err))
 		}
+		if len(p) > 0 && (kind == frameFileBegin || kind == frameFileCommit || kind == frameKeepalive) {
+			return fmt.Errorf("the recorder sent a frame %q with %d bytes, where none belong", kind, len(p))
+		}
 		switch kind {
 		case frameStdout:
-			_, err = c.App.Writer.Write(p)
+			_, err = stdout.Write(p)
 		case frameStderr:
-			_, err = c.App.ErrWriter.Write(p)
+			_, err = stderr.Write(p)
 		case frameFileBegin:
+			if outPath == "" || outPath == "-" {
+				return errors.New("the recorder sent a file that no -o named")
+			}
 			if out == nil {
-				out, err = export.Create(c.String(flgOutput))
+				out, err = export.Create(outPath)
 			}
 		case frameFile:
 			if out == nil {

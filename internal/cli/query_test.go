@@ -372,3 +372,36 @@ func TestQueryReaderGone(t *testing.T) {
 		t.Errorf("the heap grew by %d bytes after five readers went away", grew)
 	}
 }
+
+// FuzzQueryAnswer: whatever a recorder sends, the reader neither panics
+// nor hangs, and puts the -o file in place only when told it is complete.
+func FuzzQueryAnswer(f *testing.F) {
+	frame := func(kind byte, p string) string {
+		var b bytes.Buffer
+		writeFrame(&b, kind, []byte(p))
+		return b.String()
+	}
+	f.Add(frame(frameStdout, "hello\n") + frame(frameExit, "0"))
+	f.Add(frame(frameStderr, "confrec: no\n") + frame(frameExit, "1"))
+	f.Add(frame(frameFileBegin, "") + frame(frameFile, "data") + frame(frameFileCommit, "") + frame(frameExit, "0"))
+	f.Add(frame(frameFileBegin, "") + frame(frameFile, "cut"))
+	f.Add(frame(frameKeepalive, "") + frame('?', "x"))
+	f.Add(frame(frameExit, "nope"))
+	f.Add("\x6f\xff\xff\xff\xff")
+	dir := f.TempDir() // one per process: the inputs run one at a time in it
+	f.Fuzz(func(t *testing.T, answer string) {
+		out := filepath.Join(dir, "out")
+		defer os.Remove(out)
+		var stdout, stderr bytes.Buffer
+		err := copyAnswer(bufio.NewReader(strings.NewReader(answer)), &stdout, &stderr, out)
+		_, serr := os.Stat(out)
+		committed := strings.Contains(answer, frame(frameFileCommit, ""))
+		if serr == nil && !committed {
+			t.Fatalf("the -o file was put in place without a commit frame (err %v)", err)
+		}
+		var qe queryExit
+		if err != nil && !errors.As(err, &qe) && !strings.Contains(err.Error(), "recorder") {
+			t.Fatalf("an error that does not name the recorder: %v", err)
+		}
+	})
+}
