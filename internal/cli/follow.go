@@ -38,9 +38,9 @@ const catFollow = "Follow"
 //		if more, err := fl.next(); !more || err != nil { ... }
 //	}
 type follower struct {
-	c    *cli.Context
-	db   *store.DB
-	id   string
+	c        *cli.Context
+	db       *store.DB
+	id       string
 	on       bool            // --follow, and a recorder writes db
 	last     bool            // the recording ended: one read more, then the end
 	stopped  bool            // the recorder stopped first
