@@ -199,8 +199,11 @@ func TestExportReportInChromium(t *testing.T) {
 				t.Errorf("window %d: %s ends at %.1f px, past the window", width, what, x)
 			}
 		}
-		// The meeting ends where everyone leaves: at the plot's right edge.
-		if got.EndRight < got.PlotRight-2 || got.PresRight < got.PlotRight-2 {
+		// The meeting ends where everyone leaves: at the plot's right edge,
+		// within 0.5% of the plot (the close frame comes a moment after
+		// the last leave, and a recording's timing varies from run to run).
+		slack := max(2, got.PlotRight/200)
+		if got.EndRight < got.PlotRight-slack || got.PresRight < got.PlotRight-slack {
 			t.Errorf("window %d: the meeting's end (%.1f) and the last presence bar (%.1f) are not at the plot's right edge (%.1f)",
 				width, got.EndRight, got.PresRight, got.PlotRight)
 		}
