@@ -31,7 +31,14 @@ import (
 // of version), until t ends.
 func liveDB(t *testing.T, version string) (*store.DB, *queryServer) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "live.db"), nil)
+	db, qs, _ := liveAt(t, filepath.Join(t.TempDir(), "live.db"), version)
+	return db, qs
+}
+
+// liveAt is liveDB of the database at path; stop ends it early.
+func liveAt(t *testing.T, path, version string) (*store.DB, *queryServer, func()) {
+	t.Helper()
+	db, err := store.Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +52,13 @@ func liveDB(t *testing.T, version string) (*store.DB, *queryServer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { srv.Serve(ctx) })
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		wg.Wait()
 		db.Close()
 	})
-	return db, qs
+	t.Cleanup(stop)
+	return db, qs, stop
 }
 
 // liveFrames appends n text frames of about size bytes to meeting id, in
@@ -155,6 +163,60 @@ func waitQueriesDone(t *testing.T, qs *queryServer, d time.Duration) {
 	}
 	if n := qs.active.Load(); n != 0 {
 		t.Fatalf("%d queries still active after %v", n, d)
+	}
+}
+
+// TestQueryEveryReadCommand: each read command prints the same, asked of
+// the recorder that holds the database and run on the file at rest.
+func TestQueryEveryReadCommand(t *testing.T) {
+	path := copyFile(t, demoDB(t), t.TempDir())
+	const id = "986512347"
+	commands := [][]string{
+		{"meetings"},
+		{"meetings", "--format", "json"},
+		{"info", id},
+		{"info", id, "--format", "json"},
+		{"export", "frames", id},
+		{"export", "frames", id, "--format", "csv", "--from", "+1m", "--to", "+5m", "--dir", "in"},
+		{"export", "timeline", id},
+		{"export", "timeline", id, "--format", "csv"},
+		{"export", "attendance", id},
+		{"export", "attendance", id, "--summary"},
+		{"export", "har", id},
+		{"replay", "state", id, "--at", "+5m"},
+		{"replay", "print", id, "--speed", "0"},
+		{"replay", "print", id, "--speed", "0", "--from", "+9m"},
+		{"verify"},
+		{"verify", id, "--format", "json"},
+	}
+	atRest := make([]result, len(commands))
+	for i, args := range commands {
+		atRest[i] = runHere(t, append([]string{"--db", path}, args...)...)
+		if atRest[i].code != 0 {
+			t.Fatalf("%v at rest: exit %d\n%s", args, atRest[i].code, atRest[i].stderr)
+		}
+	}
+	_, qs, stop := liveAt(t, path, queryVersion())
+	for i, args := range commands {
+		r := runHere(t, append([]string{"--db", path}, args...)...)
+		if r != atRest[i] {
+			t.Errorf("%v from the recorder: exit %d, %d bytes out, stderr %q; at rest: exit %d, %d bytes out, stderr %q",
+				args, r.code, len(r.stdout), r.stderr, atRest[i].code, len(atRest[i].stdout), atRest[i].stderr)
+		}
+	}
+	// The report names when it was made: the rest is the same.
+	report := runHere(t, "--db", path, "export", "report", id)
+	waitQueriesDone(t, qs, 10*time.Second)
+	stop()
+	rest := runHere(t, "--db", path, "export", "report", id)
+	if report.code != 0 || rest.code != 0 || report.stdout != rest.stdout {
+		gl, wl := strings.Split(report.stdout, "\n"), strings.Split(rest.stdout, "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Logf("line %d:\n%s\n%s", i, gl[i], wl[i])
+			}
+		}
+		t.Errorf("export report from the recorder: exit %d, %d bytes; at rest: exit %d, %d bytes", report.code, len(report.stdout), rest.code, len(rest.stdout))
 	}
 }
 
