@@ -39,9 +39,22 @@ func runExportHAR(c *cli.Context) error {
 
 // buildVersion is confrec's module version, "devel" for a build from a
 // working tree.
+//
+// A development build (go build in a checkout) is "devel", followed by
+// "+" and the first 12 digits of its VCS revision when the build recorded
+// one, so that two such builds of different code differ.
 func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	bi, ok := debug.ReadBuildInfo()
+	if ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
-	return "devel"
+	v := "devel"
+	if ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += "+" + s.Value[:12]
+			}
+		}
+	}
+	return v
 }

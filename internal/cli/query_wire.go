@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -63,20 +62,8 @@ var queryTimeouts = struct {
 	keepalive time.Duration
 }{stall: store.SnapshotStallTimeout, keepalive: 5 * time.Second}
 
-// queryVersion names this build in the handshake: the module's version and,
-// when the build recorded it, the VCS revision, so that two development
-// builds of different code differ.
-func queryVersion() string {
-	v := buildVersion()
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += "+" + s.Value[:12]
-			}
-		}
-	}
-	return v
-}
+// queryVersion names this build in the handshake.
+func queryVersion() string { return buildVersion() }
 
 // frameWriter sends frames on a connection, gathering small ones: what is
 // written goes out once queryBuffer bytes wait or queryFlushDelay after the
