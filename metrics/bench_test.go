@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confrec/confrec/internal/webserver"
 	"github.com/confrec/confrec/metrics"
 	"github.com/confrec/confrec/store"
 )
@@ -15,7 +16,7 @@ import (
 func BenchmarkScrape(b *testing.B) {
 	m := metrics.New("bench")
 	m.StoreCommit(store.CommitStats{Duration: time.Millisecond, FramesIn: 100, FramesOut: 3, Bytes: 40000, Last: time.Now()})
-	srv, err := metrics.Listen("127.0.0.1:0", nil)
+	srv, err := webserver.Listen("127.0.0.1:0", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,16 +23,14 @@
 // [Metrics.Handler] serves /metrics, /livez and /readyz; the health
 // endpoints run checks (a [Check] is a name and a function returning why it
 // fails) and answer in the manner of Kubernetes ("[+]store ok", ?verbose).
-// [BasicAuth] puts a handler behind a password. [Listen] opens the address
-// at once, so that a bad one is reported before anything else starts;
-// [Server.Start] serves and [Server.Close] stops.
+// Package internal/webserver serves it, behind a password when asked.
 //
 // # Caveats
 //
 // No metric has a meeting's ID as a label: meetings are many and their IDs
 // are not for every reader of a dashboard. The health endpoints' verbose
 // reasons may name files (the database's path): serve them beyond loopback
-// only behind [BasicAuth].
+// only behind a password.
 //
 // The example shows the endpoints at work.
 package metrics

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/confrec/confrec/internal/webserver"
 	"github.com/confrec/confrec/metrics"
 	"github.com/confrec/confrec/recorder"
 	"github.com/confrec/confrec/store"
@@ -26,7 +27,7 @@ var _ recorder.Observer = (*metrics.Metrics)(nil)
 // returns its base URL.
 func serve(t *testing.T, h http.Handler) string {
 	t.Helper()
-	srv, err := metrics.Listen("127.0.0.1:0", nil)
+	srv, err := webserver.Listen("127.0.0.1:0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,78 +276,5 @@ func TestHealth(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST /readyz = %d, want 405", resp.StatusCode)
-	}
-}
-
-func TestBasicAuth(t *testing.T) {
-	m := metrics.New("test")
-	base := serve(t, metrics.BasicAuth(m.Handler(nil, nil), "confrec", "confrec", "s3cret"))
-	tests := []struct {
-		name       string
-		user, pass string
-		noAuth     bool
-		want       int
-	}{
-		{name: "none", noAuth: true, want: 401},
-		{name: "wrong_password", user: "confrec", pass: "s3creT", want: 401},
-		{name: "password_prefix", user: "confrec", pass: "s3cre", want: 401},
-		{name: "wrong_user", user: "admin", pass: "s3cret", want: 401},
-		{name: "empty", want: 401},
-		{name: "right", user: "confrec", pass: "s3cret", want: 200},
-	}
-	for _, path := range []string{"/metrics", "/livez", "/readyz"} {
-		for _, tt := range tests {
-			req, err := http.NewRequest(http.MethodGet, base+path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !tt.noAuth {
-				req.SetBasicAuth(tt.user, tt.pass)
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tt.want {
-				t.Errorf("%s %s: %d, want %d", path, tt.name, resp.StatusCode, tt.want)
-			}
-			if tt.want == 401 && (resp.Header.Get("WWW-Authenticate") != `Basic realm="confrec", charset="UTF-8"` || strings.Contains(string(body), "confrec_")) {
-				t.Errorf("%s %s: challenge %q, body %.60q", path, tt.name, resp.Header.Get("WWW-Authenticate"), body)
-			}
-		}
-	}
-}
-
-func TestServer(t *testing.T) {
-	srv, err := metrics.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The address is taken: a second Listen says so at once.
-	if _, err := metrics.Listen(srv.Addr().String(), nil); err == nil || !strings.Contains(err.Error(), "listen for metrics") {
-		t.Errorf("Listen on a taken address: %v", err)
-	}
-	// Closed without being started: the address is free again.
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-	again, err := metrics.Listen(srv.Addr().String(), nil)
-	if err != nil {
-		t.Fatalf("Listen after Close: %v", err)
-	}
-	again.Start(http.NotFoundHandler())
-	if err := again.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-	if err := again.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	if _, err := client.Get("http://" + again.Addr().String() + "/metrics"); err == nil {
-		t.Error("a closed server still answers")
-	}
-	if _, err := metrics.Listen("127.0.0.1", nil); err == nil {
-		t.Error("Listen without a port succeeded")
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/confrec/confrec/internal/webserver"
 	"github.com/confrec/confrec/metrics"
 	"github.com/confrec/confrec/recorder"
 	"github.com/confrec/confrec/store"
@@ -43,7 +44,7 @@ func metricsPasswordFileFlag() cli.Flag {
 // says so to the last).
 type recordMetrics struct {
 	m        *metrics.Metrics
-	srv      *metrics.Server
+	srv      *webserver.Server
 	password string // "" for no authentication
 	logger   *slog.Logger
 }
@@ -74,7 +75,7 @@ func startMetrics(c *cli.Context, logger *slog.Logger) (*recordMetrics, error) {
 		return nil, usagef("--%s %s is not a loopback address, so other hosts may connect: give --%s FILE to require a password (HTTP basic auth, user %s), or listen on 127.0.0.1",
 			flgMetricsListen, addr, flgMetricsPasswordFile, metricsUser)
 	}
-	srv, err := metrics.Listen(pinLocalhost(addr), logger)
+	srv, err := webserver.Listen(pinLocalhost(addr), logger)
 	if err != nil {
 		return nil, fmt.Errorf("--%s %s: %w", flgMetricsListen, addr, err)
 	}
@@ -110,7 +111,7 @@ func (r *recordMetrics) serve(db *store.DB, ready ...metrics.Check) {
 	checks := append([]metrics.Check{{Name: "store", Check: db.CheckWritable}}, ready...)
 	h := r.m.Handler(nil, checks)
 	if r.password != "" {
-		h = metrics.BasicAuth(h, "confrec", metricsUser, r.password)
+		h = webserver.BasicAuth(h, "confrec", metricsUser, r.password)
 	}
 	r.srv.Start(h)
 	r.logger.Info("serving metrics", "addr", r.srv.Addr().String(), "auth", r.password != "")

@@ -1,4 +1,4 @@
-package metrics
+package webserver
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package metrics
+package webserver
 
 import (
 	"context"
@@ -34,7 +34,7 @@ type Server struct {
 func Listen(addr string, logger *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen for metrics: %w", err)
+		return nil, fmt.Errorf("listen for http: %w", err)
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -76,7 +76,7 @@ func (s *Server) Close() error {
 			s.srv.Close() // requests still running: cut them off
 		}
 		if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) {
-			err = fmt.Errorf("serve metrics: %w", serr)
+			err = fmt.Errorf("serve http: %w", serr)
 		}
 	})
 	return err
