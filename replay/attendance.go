@@ -159,8 +159,28 @@ func (a *Attendance) Presences() []Presence {
 	return out
 }
 
+// Opened returns how many presence intervals have opened so far: for a
+// follower of a meeting being recorded, who reads the new ones with
+// Interval.
+func (a *Attendance) Opened() int { return len(a.presences) }
+
+// Interval returns the i-th presence interval in the order they opened
+// (0 <= i < Opened). An interval keeps its index; its Left is zero while it
+// is open, and set once when it closes.
+func (a *Attendance) Interval(i int) Presence { return a.presences[i] }
+
 // Summary returns one row per person, ordered by first join then pid.
-func (a *Attendance) Summary() []PersonSummary {
+func (a *Attendance) Summary() []PersonSummary { return a.summary(time.Time{}) }
+
+// SummaryAt returns Summary as it would be if the meeting ended at now,
+// without ending it: presences and speaking still open count up to now
+// (nothing when now is before they began), as Finish(now) would count
+// them. For a meeting being recorded.
+func (a *Attendance) SummaryAt(now time.Time) []PersonSummary { return a.summary(now) }
+
+// summary returns Summary with what is open counted up to now, when now
+// is not zero.
+func (a *Attendance) summary(now time.Time) []PersonSummary {
 	index := make(map[string]int, len(a.people))
 	out := make([]PersonSummary, 0, len(a.people))
 	for i := range a.presences {
@@ -170,18 +190,27 @@ func (a *Attendance) Summary() []PersonSummary {
 			p := a.people[pr.PID]
 			j = len(out)
 			index[pr.PID] = j
+			spoken := p.spoken
+			if p.speaking && !now.IsZero() {
+				spoken = addDuration(spoken, now.Sub(p.since))
+			}
 			out = append(out, PersonSummary{PID: pr.PID, Name: p.name, FirstJoined: pr.Joined,
-				Speaking: p.spoken, TimesMuted: p.timesMuted, Rejoins: -1})
+				Speaking: spoken, TimesMuted: p.timesMuted, Rejoins: -1})
 		}
 		s := &out[j]
 		s.Rejoins++
 		if pr.Joined.Before(s.FirstJoined) {
 			s.FirstJoined = pr.Joined
 		}
-		if pr.Left.After(s.LastLeft) {
-			s.LastLeft = pr.Left
+		left, d := pr.Left, pr.Duration
+		if left.IsZero() && !now.IsZero() {
+			left = later(pr.Joined, now) // as Finish closes it
+			d = left.Sub(pr.Joined)
 		}
-		s.Total = addDuration(s.Total, pr.Duration)
+		if left.After(s.LastLeft) {
+			s.LastLeft = left
+		}
+		s.Total = addDuration(s.Total, d)
 	}
 	slices.SortStableFunc(out, func(x, y PersonSummary) int {
 		return cmp.Or(x.FirstJoined.Compare(y.FirstJoined), strings.Compare(x.PID, y.PID))

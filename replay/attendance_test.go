@@ -1,8 +1,11 @@
 package replay_test
 
 import (
+	"cmp"
 	"errors"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,7 +100,28 @@ func TestAttendance(t *testing.T) {
 			for i := range tt.events {
 				a.Add(&tt.events[i])
 			}
+			// Followed while open: the intervals by index, the open ones
+			// without Left, and the summary as Finish will make it.
+			open := map[int]bool{}
+			for i := range a.Opened() {
+				open[i] = a.Interval(i).Left.IsZero()
+			}
+			live := a.SummaryAt(sec(tt.end))
 			a.Finish(sec(tt.end))
+			if !reflect.DeepEqual(live, a.Summary()) {
+				t.Errorf("SummaryAt(end) before Finish:\n got %+v\nwant %+v", live, a.Summary())
+			}
+			var byIndex []replay.Presence
+			for i := range a.Opened() {
+				p := a.Interval(i)
+				if !open[i] && p.Left.IsZero() {
+					t.Errorf("interval %d: closed before Finish, open after", i)
+				}
+				byIndex = append(byIndex, p)
+			}
+			if !reflect.DeepEqual(sortedPresences(byIndex), a.Presences()) {
+				t.Errorf("Interval(0..Opened) = %+v, not Presences() %+v", byIndex, a.Presences())
+			}
 			var gotP []pres
 			for _, p := range a.Presences() {
 				if p.Duration != p.Left.Sub(p.Joined) {
@@ -170,4 +194,12 @@ func TestReconstructErrors(t *testing.T) {
 	if err != nil || len(s.Participants) != 0 || !f.End().Equal(atMS(1000)) {
 		t.Errorf("Reconstruct without fn: %+v, %v", s, err)
 	}
+}
+
+// sortedPresences sorts ps as Attendance.Presences does.
+func sortedPresences(ps []replay.Presence) []replay.Presence {
+	slices.SortStableFunc(ps, func(x, y replay.Presence) int {
+		return cmp.Or(x.Joined.Compare(y.Joined), strings.Compare(x.PID, y.PID))
+	})
+	return ps
 }
