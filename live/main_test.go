@@ -1,0 +1,13 @@
+package live_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the run if any goroutine (a stream, the hub) outlives the
+// tests.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
