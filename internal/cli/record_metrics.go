@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 
 	"github.com/urfave/cli/v2"
 
@@ -54,34 +55,76 @@ type recordMetrics struct {
 // --metrics-listen. An address other hosts may reach is a usage error
 // unless --metrics-password-file is given.
 func startMetrics(c *cli.Context, logger *slog.Logger) (*recordMetrics, error) {
-	addr, pwFile := c.String(flgMetricsListen), c.String(flgMetricsPasswordFile)
-	if addr == "" {
-		if pwFile != "" {
-			return nil, usagef("--%s needs --%s", flgMetricsPasswordFile, flgMetricsListen)
-		}
-		return nil, nil
+	l, err := listenHTTP(c, httpEndpoint{addrFlag: flgMetricsListen, passwordFlag: flgMetricsPasswordFile,
+		user: metricsUser, example: "127.0.0.1:9464"}, logger)
+	if l.srv == nil || err != nil {
+		return nil, err
 	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, usagef("--%s %q: use HOST:PORT, such as 127.0.0.1:9464", flgMetricsListen, addr)
-	}
-	r := &recordMetrics{logger: logger}
-	if pwFile != "" {
-		pw, err := readSecretFile(pwFile, "")
-		if err != nil {
-			return nil, err
-		}
-		r.password = pw.Reveal()
-	} else if !loopbackOnly(addr) {
-		return nil, usagef("--%s %s is not a loopback address, so other hosts may connect: give --%s FILE to require a password (HTTP basic auth, user %s), or listen on 127.0.0.1",
-			flgMetricsListen, addr, flgMetricsPasswordFile, metricsUser)
-	}
-	srv, err := webserver.Listen(pinLocalhost(addr), logger)
-	if err != nil {
-		return nil, fmt.Errorf("--%s %s: %w", flgMetricsListen, addr, err)
-	}
-	r.srv = srv
+	r := &recordMetrics{logger: logger, srv: l.srv, password: l.password}
 	r.m = metrics.New(buildVersion()) // export_har.go
 	return r, nil
+}
+
+// httpEndpoint names the flags of one of record's HTTP endpoints.
+type httpEndpoint struct {
+	addrFlag, passwordFlag string
+	passwordEnv            string // "" for none
+	user                   string // of HTTP basic auth
+	example                string // an address to suggest
+	loopbackDefault        bool   // an address without a host is 127.0.0.1's
+}
+
+// httpListener is an endpoint's open address and its password, "" for
+// none.
+type httpListener struct {
+	srv      *webserver.Server
+	password string
+}
+
+// listenHTTP checks the flags of endpoint e and opens its address. Its
+// srv is nil without the address flag. An address other hosts may reach
+// is a usage error unless a password is given.
+func listenHTTP(c *cli.Context, e httpEndpoint, logger *slog.Logger) (httpListener, error) {
+	addr, pwFile := c.String(e.addrFlag), c.String(e.passwordFlag)
+	if addr == "" {
+		if pwFile != "" {
+			return httpListener{}, usagef("--%s needs --%s", e.passwordFlag, e.addrFlag)
+		}
+		return httpListener{}, nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return httpListener{}, usagef("--%s %q: use HOST:PORT, such as %s", e.addrFlag, addr, e.example)
+	}
+	if host == "" && e.loopbackDefault {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	var l httpListener
+	pw, err := readSecretFile(pwFile, e.passwordEnv)
+	if err != nil {
+		return l, err
+	}
+	l.password = pw.Reveal()
+	if l.password == "" && !loopbackOnly(addr) {
+		give := "--" + e.passwordFlag + " FILE"
+		if e.passwordEnv != "" {
+			give += " (or $" + e.passwordEnv + ")"
+		}
+		return l, usagef("--%s %s is not a loopback address, so other hosts may connect: give %s to require a password (HTTP basic auth, user %s), or listen on 127.0.0.1",
+			e.addrFlag, addr, give, e.user)
+	}
+	if l.srv, err = webserver.Listen(pinLocalhost(addr), logger); err != nil {
+		return l, fmt.Errorf("--%s %s: %w", e.addrFlag, addr, err)
+	}
+	return l, nil
+}
+
+// protect returns h behind the listener's password, if it has one.
+func (l httpListener) protect(h http.Handler, user string) http.Handler {
+	if l.password == "" {
+		return h
+	}
+	return webserver.BasicAuth(h, "confrec", user, l.password)
 }
 
 // metrics returns the metrics record reports to, nil when they are off.
@@ -109,11 +152,7 @@ func (r *recordMetrics) serve(db *store.DB, ready ...metrics.Check) {
 	}
 	r.m.SetQueue(db.QueuedFrames)
 	checks := append([]metrics.Check{{Name: "store", Check: db.CheckWritable}}, ready...)
-	h := r.m.Handler(nil, checks)
-	if r.password != "" {
-		h = webserver.BasicAuth(h, "confrec", metricsUser, r.password)
-	}
-	r.srv.Start(h)
+	r.srv.Start(httpListener{r.srv, r.password}.protect(r.m.Handler(nil, checks), metricsUser))
 	r.logger.Info("serving metrics", "addr", r.srv.Addr().String(), "auth", r.password != "")
 }
 
