@@ -52,38 +52,47 @@ func runExportReport(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	var events []replay.Event
-	att, folder, err := attendance(c, db, &mt, "export report", func(ev *replay.Event) { events = append(events, *ev) })
+	in, err := reportInput(c, db, &mt)
 	if err != nil {
 		return err
 	}
-	in := &export.ReportInput{
-		Meeting:   folder.State().Meeting,
-		Sessions:  mt.Sessions,
-		Events:    events,
-		Presences: att.Presences(),
-		Summary:   att.Summary(),
-		Start:     mt.FirstTime,
-		End:       folder.End(),
-		Integrity: reportIntegrity(db, &mt, m, pub, manifestSum),
-		Version:   buildVersion(), // export_har.go
-		// No Generated: every time the report shows is on the service's
-		// clock, and the same meeting gives the same bytes.
+	if m != nil {
+		in.Integrity.Seal = reportSeal(db, m, pub, manifestSum)
 	}
 	return writeOutput(c, func(w io.Writer) error { return export.Report(w, in) })
 }
 
-// reportIntegrity checks the meeting's hash chain and, when a manifest m
-// (whose file has the SHA-256 sum) is given, the database against it.
-func reportIntegrity(db *store.DB, mt *store.Meeting, m *seal.Manifest, pub ed25519.PublicKey, sum string) *export.ReportIntegrity {
-	in := &export.ReportIntegrity{ChainHead: mt.ChainHead, Frames: mt.Frames, Verify: db.Verify(mt.ID)}
-	if m != nil {
-		in.Seal = &export.ReportSeal{
-			SHA256:       sum,
-			ExportSHA256: m.ExportSHA256,
-			Signature:    signatureNote(m, pub),
-			Verify:       seal.VerifyDB(db, m, pub),
-		}
+// reportInput folds meeting m of db into what its report shows, with a
+// progress bar unless c is nil (the live page's reports), and checks its
+// hash chain.
+func reportInput(c *cli.Context, db *store.DB, m *store.Meeting) (*export.ReportInput, error) {
+	var events []replay.Event
+	att, folder, err := attendance(c, db, m, "export report", func(ev *replay.Event) { events = append(events, *ev) })
+	if err != nil {
+		return nil, err
 	}
-	return in
+	return &export.ReportInput{
+		Meeting:   folder.State().Meeting,
+		Sessions:  m.Sessions,
+		Events:    events,
+		Presences: att.Presences(),
+		Summary:   att.Summary(),
+		Start:     m.FirstTime,
+		End:       folder.End(),
+		Integrity: &export.ReportIntegrity{ChainHead: m.ChainHead, Frames: m.Frames, Verify: db.Verify(m.ID)},
+		Version:   buildVersion(), // export_har.go
+		// No Generated: every time the report shows is on the service's
+		// clock, and the same meeting gives the same bytes.
+	}, nil
+}
+
+// reportSeal checks the database against the manifest m, whose file has
+// the SHA-256 sum.
+func reportSeal(db *store.DB, m *seal.Manifest, pub ed25519.PublicKey, sum string) *export.ReportSeal {
+	return &export.ReportSeal{
+		SHA256:       sum,
+		ExportSHA256: m.ExportSHA256,
+		Signature:    signatureNote(m, pub),
+		Verify:       seal.VerifyDB(db, m, pub),
+	}
 }

@@ -17,9 +17,10 @@ type progress struct {
 }
 
 // newProgress returns a progress over total frames, described by desc. It
-// shows nothing unless stderr is a terminal (or CONFREC_PROGRESS=1).
+// shows nothing unless stderr is a terminal (or CONFREC_PROGRESS=1), nor
+// when c is nil (work done for someone else, such as a live page's).
 func newProgress(c *cli.Context, total uint64, desc string) *progress {
-	if !showProgress(c) || total == 0 {
+	if c == nil || !showProgress(c) || total == 0 {
 		return &progress{}
 	}
 	return &progress{bar: progressbar.NewOptions64(int64(total),
