@@ -27,6 +27,7 @@ const (
 	catConnect = "connection"
 	catOutput  = "output"
 	catMetrics = "metrics"
+	catLive    = "live page"
 )
 
 // Flag names shared by several commands.

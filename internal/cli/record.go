@@ -74,7 +74,7 @@ $XDG_RUNTIME_DIR/confrec/, else $TMPDIR/confrec-UID/, else ~/.cache/confrec/.`,
 			&cli.BoolFlag{Name: flgInsecure, Category: catConnect, Usage: "do not verify TLS certificates, and let an https --api-url hand out a cleartext ws:// WebSocket URL (self-hosted test deployments only)"},
 			&cli.StringFlag{Name: flgCAFile, Category: catConnect, Usage: "trust the PEM certificates in `FILE` besides the system's"},
 			metricsListenFlag(), metricsPasswordFileFlag(),
-		}, discoverFlags()...),
+		}, append(uiFlags(), discoverFlags()...)...),
 		OnUsageError: onUsageError,
 		Action:       runRecord,
 	}
@@ -128,10 +128,12 @@ func runRecord(c *cli.Context) error {
 }
 
 // recordStore is what a record keeps open while it records: the database,
-// its metrics (when asked for) and the snapshot server for read commands.
+// its metrics and live page (when asked for) and the snapshot server for
+// read commands.
 type recordStore struct {
 	db          *store.DB
 	mon         *recordMetrics // nil without --metrics-listen
+	ui          *recordUI      // nil without --ui (record_ui.go)
 	stopServing func()
 }
 
@@ -144,19 +146,28 @@ func openRecordStore(c *cli.Context, logger *slog.Logger) (*recordStore, error) 
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
+	ui, err := startUI(c, logger)
 	if err != nil {
 		mon.stop()
 		return nil, err
 	}
-	return &recordStore{db: db, mon: mon, stopServing: serveSnapshots(c, db, logger)}, nil
+	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
+	if err != nil {
+		ui.stop()
+		mon.stop()
+		return nil, err
+	}
+	ui.serve(db)
+	return &recordStore{db: db, mon: mon, ui: ui, stopServing: serveSnapshots(c, db, logger)}, nil
 }
 
-// close stops serving snapshots, closes the database, then the metrics,
+// close stops the live page and serving snapshots, closes the database,
+// then the metrics,
 // and returns err, the recording's, or else the database's close error
 // (which holds the writer's error too, which a recording already
 // reported).
 func (rs *recordStore) close(err error) error {
+	rs.ui.stop()
 	rs.stopServing()
 	if cerr := rs.db.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close store: %w", cerr)
