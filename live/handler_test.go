@@ -95,7 +95,9 @@ func TestLiveMeeting(t *testing.T) {
 	m.speak("p-zoe", "Zoë")
 	page.next("meeting", has(`"speakers":["Zoë"]`, `"ranking":[{"pid":"p-zoe"`))
 	m.leave("p-zoe")
-	page.next("meeting", func(d string) bool { return !strings.Contains(d, `"name":"Zoë","role"`) })
+	page.next("meeting", func(d string) bool {
+		return !strings.Contains(d, `"name":"Zoë","role"`) && strings.Contains(d, `"ranking":[{"pid":"p-zoe"`)
+	})
 	page.next("lanes", has(`"i":1,"pid":"p-zoe"`, `"left":`+itoa(m.at.UnixMilli())))
 
 	// A recording meeting's report is its live view.
