@@ -199,13 +199,29 @@ func (w *listenWriter) String() string {
 // it did once its WebSocket closed.
 func captureHAR(t *testing.T, pageURL string) *interchange.HAR {
 	t.Helper()
+	c, sid := openChromium(t)
+	c.call(sid, "Network.enable", map[string]any{})
+	c.call(sid, "Page.enable", map[string]any{})
+	c.call(sid, "Page.navigate", map[string]any{"url": pageURL})
+	c.waitEvent("Network.webSocketClosed")
+
+	h := buildHAR(c, sid)
+	c.call("", "Browser.close", map[string]any{})
+	return h
+}
+
+// openChromium starts headless chromium with its DevTools protocol on a
+// free port and returns a connection to it and the session of a blank
+// page attached to it. The browser ends at cleanup, and within two
+// minutes.
+func openChromium(t *testing.T) (*cdp, string) {
+	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("chromium not found: apt-get install -y chromium")
 	}
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, bin,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -216,14 +232,15 @@ func captureHAR(t *testing.T, pageURL string) *interchange.HAR {
 	stderr := &listenWriter{found: make(chan string, 1)}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		<-exited
-	}()
+	})
 	var wsURL string
 	select {
 	case wsURL = <-stderr.found:
@@ -237,23 +254,14 @@ func captureHAR(t *testing.T, pageURL string) *interchange.HAR {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.CloseNow()
+	t.Cleanup(func() { conn.CloseNow() })
 	conn.SetReadLimit(64 << 20)
 	c := &cdp{t: t, ctx: ctx, c: conn}
-
 	var created struct{ TargetID string }
 	json.Unmarshal(c.call("", "Target.createTarget", map[string]any{"url": "about:blank"}), &created)
 	var attached struct{ SessionID string }
 	json.Unmarshal(c.call("", "Target.attachToTarget", map[string]any{"targetId": created.TargetID, "flatten": true}), &attached)
-	sid := attached.SessionID
-	c.call(sid, "Network.enable", map[string]any{})
-	c.call(sid, "Page.enable", map[string]any{})
-	c.call(sid, "Page.navigate", map[string]any{"url": pageURL})
-	c.waitEvent("Network.webSocketClosed")
-
-	h := buildHAR(c, sid)
-	c.call("", "Browser.close", map[string]any{})
-	return h
+	return c, attached.SessionID
 }
 
 // cdpHeaders turns the protocol's header object into HAR headers, sorted.
