@@ -3,10 +3,10 @@ package metrics_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/confrec/confrec/internal/webserver"
 	"github.com/confrec/confrec/metrics"
 	"github.com/confrec/confrec/store"
 )
@@ -16,16 +16,12 @@ import (
 func BenchmarkScrape(b *testing.B) {
 	m := metrics.New("bench")
 	m.StoreCommit(store.CommitStats{Duration: time.Millisecond, FramesIn: 100, FramesOut: 3, Bytes: 40000, Last: time.Now()})
-	srv, err := webserver.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv.Start(m.Handler(nil, nil))
+	srv := httptest.NewServer(m.Handler(nil, nil))
 	defer srv.Close()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}
-	url := "http://" + srv.Addr().String() + "/metrics"
+	url := srv.URL + "/metrics"
 	b.ReportAllocs()
 	for b.Loop() {
 		resp, err := c.Get(url)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -14,7 +15,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/confrec/confrec/internal/webserver"
 	"github.com/confrec/confrec/metrics"
 	"github.com/confrec/confrec/recorder"
 	"github.com/confrec/confrec/store"
@@ -23,21 +23,13 @@ import (
 // *Metrics is what record gives recorder.Options.Observer.
 var _ recorder.Observer = (*metrics.Metrics)(nil)
 
-// serve serves h on a real loopback address until the test ends and
-// returns its base URL.
+// serve serves h on a loopback address until the test ends and returns
+// its base URL.
 func serve(t *testing.T, h http.Handler) string {
 	t.Helper()
-	srv, err := webserver.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start(h)
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return "http://" + srv.Addr().String()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // client makes one connection a request, so none stays open for goleak.
