@@ -184,7 +184,7 @@ func (s *stream) next(name string, ok func(data string) bool) string {
 
 // stuck is how long a test waits for what must come before it fails
 // instead of hanging: not a bound on how fast it comes.
-const stuck = 5 * time.Second
+const stuck = 30 * time.Second
 
 // has says whether data holds every one of subs.
 func has(subs ...string) func(string) bool {
