@@ -119,10 +119,12 @@ func listenHTTP(c *cli.Context, e httpEndpoint, logger *slog.Logger) (httpListen
 	return l, nil
 }
 
-// protect returns h behind the listener's password, if it has one.
+// protect returns h behind the listener's password, if it has one, else
+// answering only requests that name a loopback host (the address is one):
+// no web page can reach it by DNS rebinding.
 func (l httpListener) protect(h http.Handler, user string) http.Handler {
 	if l.password == "" {
-		return h
+		return webserver.LoopbackHost(h)
 	}
 	return webserver.BasicAuth(h, "confrec", user, l.password)
 }

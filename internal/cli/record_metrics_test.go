@@ -135,6 +135,21 @@ func TestRecordMetrics(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // the frames are on their way
 	}
+	// Without a password it answers only to a loopback name: a web page
+	// that rebinds its own name to 127.0.0.1 is refused.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "rebound.example"
+	if resp, err := metricsClient.Do(req); err != nil {
+		t.Errorf("GET /metrics with Host rebound.example: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Errorf("GET /metrics with Host rebound.example: %s, want 421", resp.Status)
+		}
+	}
 	mfs = scrapeMetrics(t, base) // every commit counted before the queue emptied
 	var v struct {
 		Frames  int `json:"frames"`

@@ -6,7 +6,8 @@
 // [Listen] opens a TCP address at once, so that a bad one is reported
 // before anything else starts; [Server.Start] serves a handler on it in a
 // goroutine of its own and [Server.Close] stops it and waits for that
-// goroutine. [BasicAuth] puts a handler behind a user and password.
+// goroutine. [BasicAuth] puts a handler behind a user and password, and
+// [LoopbackHost] one without a password out of reach of DNS rebinding.
 //
 // # Caveats
 //
