@@ -43,6 +43,11 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, demo 
 	app := newApp(stdout, stderr, demo, s)
 	args = normalizeArgs(app, args)
 	err := app.RunContext(context.WithValue(ctx, argsKey{}, args), args)
+	if q := queryFrom(ctx); q != nil {
+		// Parsing is over: the error line below (which may quote a long
+		// argument) is sent to the client without holding flagsMu.
+		q.parsed()
+	}
 	if err != nil && !errors.As(err, new(queryExit)) {
 		// A query's error line came from the recorder, on stderr.
 		// One line, also for joined errors (several meetings failing),

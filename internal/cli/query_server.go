@@ -44,8 +44,9 @@ type queryRun struct {
 	progress bool
 	out      *frameWriter
 	stopping <-chan struct{} // closed when the recorder stops: nothing more comes
-	// parsed is called once the command line is parsed, when the command's
-	// action begins (see flagsMu).
+	// parsed is called once the command line is parsed: when the command's
+	// action begins, or when the App returns without one (a usage error,
+	// help), before its error line is written (see flagsMu).
 	parsed func()
 }
 
