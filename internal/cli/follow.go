@@ -49,7 +49,8 @@ type follower struct {
 }
 
 // openFollowed opens meeting id for reading, with a follower for it. With
-// --follow --wait, a meeting the recorder has not begun yet is waited for.
+// --follow --wait, a meeting the recorder has not begun yet is waited for;
+// with --follow, one begun without a frame yet.
 // Without a recorder (the file was free) there is nothing to follow: the
 // follower ends after the first read, and says so on stderr.
 func openFollowed(c *cli.Context, id string) (*store.DB, store.Meeting, *follower, error) {
@@ -71,16 +72,25 @@ func openFollowed(c *cli.Context, id string) (*store.DB, store.Meeting, *followe
 	for {
 		ch := db.Committed()
 		m, err := db.Meeting(id)
-		if err == nil {
+		// A followed meeting whose first frame is not recorded yet is
+		// waited for too: --from +OFFSET counts from that frame.
+		if err == nil && (!fl.on || !m.FirstTime.IsZero() || recordingEnded(&m)) {
 			return db, m, fl, nil
 		}
-		if !errors.Is(err, store.ErrMeetingNotFound) || !fl.on || !c.Bool(flgWait) {
+		if err != nil && (!errors.Is(err, store.ErrMeetingNotFound) || !fl.on || !c.Bool(flgWait)) {
 			db.Close()
 			return nil, store.Meeting{}, nil, err
 		}
 		select {
 		case <-ch:
 		case <-fl.stopping:
+			if err == nil {
+				// What it committed last is all there is: the follower
+				// prints it and says the recorder stopped.
+				if m, err = db.Meeting(id); err == nil {
+					return db, m, fl, nil
+				}
+			}
 			db.Close()
 			return nil, store.Meeting{}, nil, fmt.Errorf("meeting %s: the recorder stopped before it began the meeting", id)
 		case <-c.Context.Done():
