@@ -62,6 +62,10 @@ func openFollowed(c *cli.Context, id string) (*store.DB, store.Meeting, *followe
 	if q := queryFrom(c.Context); q != nil && c.Bool(flgFollow) {
 		fl.on, fl.stopping = true, q.stopping
 	}
+	if c.Bool(flgFollow) && c.String(flgOutput) != "" && c.String(flgOutput) != "-" {
+		db.Close()
+		return nil, store.Meeting{}, nil, usagef("--%s prints as the meeting goes, and -o writes a file whole or not at all: send stdout to the file instead (> FILE)", flgFollow)
+	}
 	if c.Bool(flgWait) && !c.Bool(flgFollow) {
 		db.Close()
 		return nil, store.Meeting{}, nil, usagef("--%s waits for a meeting to follow: give --%s too", flgWait, flgFollow)

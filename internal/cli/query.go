@@ -37,8 +37,11 @@ var readCommands = map[string]bool{
 }
 
 // inputFileFlags name the flags of read commands whose value is a file the
-// command reads: a query carries them, read by the client.
-var inputFileFlags = []string{flgSignKey, flgManifest, flgPubKey}
+// command reads, and what the file is: a query carries them, read by the
+// client.
+var inputFileFlags = []struct{ flag, what string }{
+	{flgSignKey, "key"}, {flgManifest, "manifest"}, {flgPubKey, "key"},
+}
 
 // servedByRecorder wraps the actions of cmds and their subcommands. A read
 // command whose database a recorder holds asks that recorder (askRecorder);
@@ -117,7 +120,11 @@ func askRecorder(c *cli.Context, conn net.Conn) error {
 	dbPath := c.String(flgDB)
 	stop := context.AfterFunc(c.Context, func() { conn.Close() })
 	defer stop()
-	err := runQuery(c, conn)
+	req, err := newQueryRequest(c)
+	if err != nil {
+		return err // names the file, as the command at rest would
+	}
+	err = runQuery(c, conn, req)
 	if err != nil && c.Context.Err() != nil {
 		return c.Context.Err()
 	}
@@ -128,11 +135,7 @@ func askRecorder(c *cli.Context, conn net.Conn) error {
 	return err
 }
 
-func runQuery(c *cli.Context, conn net.Conn) error {
-	req, err := newQueryRequest(c)
-	if err != nil {
-		return err
-	}
+func runQuery(c *cli.Context, conn net.Conn, req *queryRequest) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err
@@ -253,14 +256,14 @@ func newQueryRequest(c *cli.Context) (*queryRequest, error) {
 	req := &queryRequest{Progress: showProgress(c)}
 	req.Args = append(req.Args, args[0], "--"+flgLogLevel, c.String(flgLogLevel), "--"+flgLogFormat, c.String(flgLogFormat))
 	req.Args = append(req.Args, args[1:]...)
-	for _, name := range inputFileFlags {
-		path := c.String(name)
+	for _, in := range inputFileFlags {
+		path := c.String(in.flag)
 		if path == "" {
 			continue
 		}
 		b, err := readInputFile(path)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read %s: %w", in.what, err)
 		}
 		if req.Files == nil {
 			req.Files = make(map[string][]byte)

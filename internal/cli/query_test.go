@@ -140,6 +140,7 @@ func TestQueryAnswersFromTheOpenDB(t *testing.T) {
 		{[]string{"info", "999"}, exitRuntime, "confrec: read meeting 999: meeting not found"},
 		{[]string{"export", "frames", "111", "--dir", "sideways"}, exitUsage, `confrec: --dir "sideways": use in or out`},
 		{[]string{"export", "timeline", "111", "--follow", "--format", "csv"}, exitUsage, "confrec: --follow writes JSON Lines"},
+		{[]string{"export", "frames", "111", "--follow", "-o", "f.jsonl"}, exitUsage, "confrec: --follow prints as the meeting goes, and -o writes a file whole"},
 	}
 	for _, tt := range tests {
 		r := runHere(t, append([]string{"--db", db.Path()}, tt.args...)...)
@@ -251,7 +252,7 @@ func TestQuerySealVerify(t *testing.T) {
 		t.Errorf("verify --manifest from the recorder: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	r = runHere(t, "--db", db.Path(), "verify", "--manifest", filepath.Join(dir, "none.json"))
-	if r.code != exitRuntime || !strings.Contains(r.stderr, "none.json: no such file") {
+	if r.code != exitRuntime || !strings.HasPrefix(r.stderr, "confrec: read manifest: open ") || !strings.Contains(r.stderr, "none.json: no such file") {
 		t.Errorf("verify with a missing manifest: exit %d\n%s", r.code, r.stderr)
 	}
 }
