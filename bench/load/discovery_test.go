@@ -111,7 +111,7 @@ func discoveryRound(ctx context.Context, bin, dir string, cfg discoveryConfig) (
 	defer recordErr.Close()
 	conns := newConnCounter(recordErr, cfg.Meetings)
 	began := time.Now()
-	rec, peaks, stopSampling, err := startRecord(bin, args, conns)
+	rec, peaks, stopSampling, err := startRecord(bin, args, conns, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -304,16 +304,16 @@ func prepare(ctx context.Context, bin, dir string, cfg config, d time.Duration, 
 // startRecord starts `confrec record` for every meeting at log level
 // level (see startRecord).
 func (p *prepared) startRecord(bin, level string, stderr io.Writer) (rec *child, peaks <-chan memPeak, stopSampling chan struct{}, err error) {
-	return startRecord(bin, p.recordArgs(level), stderr)
+	return startRecord(bin, p.recordArgs(level), stderr, nil)
 }
 
 // startRecord starts confrec with args (a record command line), the host
-// password in its environment and its stderr to stderr, and samples its
-// memory every 200 ms until stopSampling is closed; peaks then delivers the
-// result.
-func startRecord(bin string, args []string, stderr io.Writer) (rec *child, peaks <-chan memPeak, stopSampling chan struct{}, err error) {
+// password and env (KEY=VALUE) in its environment and its stderr to
+// stderr, and samples its memory every 200 ms until stopSampling is closed;
+// peaks then delivers the result.
+func startRecord(bin string, args []string, stderr io.Writer, env []string) (rec *child, peaks <-chan memPeak, stopSampling chan struct{}, err error) {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "CONFREC_HOST_PASSWORD="+password)
+	cmd.Env = append(append(os.Environ(), env...), "CONFREC_HOST_PASSWORD="+password)
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	if rec, err = start(cmd); err != nil {
 		return nil, nil, nil, err

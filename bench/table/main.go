@@ -58,6 +58,29 @@ var rows = []row{
 	{"10 discover 1,000: CPU at rest", "Case9_Discovery", "confrec", "baseline", "cpu-%", ""},
 	{"10 CPU at rest − --conf-id's", "Case9_Discovery", "confrec", "", "cpu-%-diff", "≤ +1 % of a core"},
 	{"11 GET /metrics, 1,000 (vs --conf-id)", "Case9_Discovery", "confrec", "baseline", "scrape-ms", "< 50 ms"},
+	// Case 12 measures at rest and with a recorder in one round: the
+	// baseline is confrec's own rest-<unit>.
+	{"12 meetings, recording (vs at rest)", "Case12_ReadWhileRecording", "confrec", "confrec", "meetings-ms", "≤ 2"},
+	{"12 info BIG, recording (vs at rest)", "Case12_ReadWhileRecording", "confrec", "confrec", "info-ms", "≤ 2"},
+	{"12 export 10,000 frames, recording", "Case12_ReadWhileRecording", "confrec", "confrec", "window-ms", "≤ 2"},
+	{"12 full export BIG, recording", "Case12_ReadWhileRecording", "confrec", "confrec", "full-export-s", ""},
+	{"12 $TMPDIR gained while reading", "Case12_ReadWhileRecording", "confrec", "", "tmpdir-bytes", "0"},
+	{"12 recorder RssAnon + in full export", "Case12_ReadWhileRecording", "confrec", "", "anon-growth-MB", "≤ 64 MiB"},
+	{"12 recorder VmRSS + (mapped file)", "Case12_ReadWhileRecording", "confrec", "", "rss-growth-MB", ""},
+	{"12 recording in full export (vs none)", "Case12_ReadWhileRecording", "confrec", "confrec", "rec-frames/s", "≥ 0.8"},
+	{"13 follow: frame to stdout, p50", "Case13_Follow", "confrec", "", "p50-ms", ""},
+	{"13 follow: frame to stdout, p99", "Case13_Follow", "confrec", "", "p99-ms", "≤ 200 ms"},
+}
+
+// baseUnits maps the unit of a row whose benchmark measures confrec and its
+// baseline in one run, side by side (case 12: at rest and while
+// recording), to the baseline's unit; other rows compare the same unit.
+var baseUnits = map[string]string{
+	"meetings-ms":   "rest-meetings-ms",
+	"info-ms":       "rest-info-ms",
+	"window-ms":     "rest-window-ms",
+	"full-export-s": "rest-full-export-s",
+	"rec-frames/s":  "noreader-rec-frames/s",
 }
 
 // peakUnits are the metrics shown as peak memory, in order of preference.
@@ -131,8 +154,12 @@ func printTable(w io.Writer, res results) {
 		}
 		base, ratio := "—", "—"
 		if r.Baseline != "" {
-			if b, ok := res.median(r.Bench, r.Baseline, r.Unit); ok {
-				base = format(b, r.Unit)
+			unit := r.Unit
+			if u, ok := baseUnits[r.Unit]; ok {
+				unit = u
+			}
+			if b, ok := res.median(r.Bench, r.Baseline, unit); ok {
+				base = format(b, unit)
 				if b != 0 {
 					ratio = fmt.Sprintf("%.2f", c/b)
 				}

@@ -15,6 +15,7 @@ BenchmarkCase5_ExportJSONL/baseline/jq  	       1	   10000 frames/s
 BenchmarkReconstruct/fold_and_attendance-2 	1	 3000000 frames/s	 12 peak-heap-MB	 100 B/op
 BenchmarkCase9_Discovery/baseline-2     	       1	  2.5 cpu-%	  1.0 scrape-ms
 BenchmarkCase9_Discovery/confrec-2      	       1	  2.6 cpu-%	  -0.25 cpu-%-diff	  1 polls-to-all
+BenchmarkCase12_ReadWhileRecording/confrec-2 	1	  30 meetings-ms	  20 rest-meetings-ms	  9000 rec-frames/s	  10000 noreader-rec-frames/s
 PASS
 `
 
@@ -53,6 +54,8 @@ func TestTable(t *testing.T) {
 		"-0.25 cpu-%-diff",
 		"1 polls-to-all",
 		"1.04", // 2.6 ÷ 2.5
+		"1.50", // case 12: meetings-ms ÷ rest-meetings-ms
+		"0.90", // rec-frames/s ÷ noreader-rec-frames/s
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
