@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,18 +102,13 @@ func discoveryRound(ctx context.Context, bin, dir string, cfg discoveryConfig) (
 	if n := argBytes(args); n > maxArgBytes {
 		return nil, fmt.Errorf("a command line of %d bytes is too long for %d meetings: record fewer", n, cfg.Meetings)
 	}
-	recordLog := filepath.Join(dir, "record.log")
-	recordErr, err := os.Create(recordLog)
-	if err != nil {
-		return nil, err
-	}
-	defer recordErr.Close()
-	conns := newConnCounter(recordErr, cfg.Meetings)
 	began := time.Now()
-	rec, peaks, stopSampling, err := startRecord(bin, args, conns, nil)
+	lr, err := startLogged(bin, dir, args, nil, cfg.Meetings)
 	if err != nil {
 		return nil, err
 	}
+	defer lr.file.Close()
+	rec, conns := lr.rec, lr.conns
 	client := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
 	res := &discoveryResult{}
@@ -123,12 +117,9 @@ func discoveryRound(ctx context.Context, bin, dir string, cfg discoveryConfig) (
 			return err
 		}
 		res.ToAll = time.Since(began)
-		var url string
-		select {
-		case addr := <-conns.metrics: // logged before any meeting connects
-			url = "http://" + addr + "/metrics"
-		default:
-			return errors.New("record did not log where it serves metrics")
+		url, err := conns.metricsURL()
+		if err != nil {
+			return err
 		}
 		body, _, err := getMetrics(ctx, client, url)
 		if err != nil {
@@ -163,13 +154,13 @@ func discoveryRound(ctx context.Context, bin, dir string, cfg discoveryConfig) (
 	}
 	merr := measure()
 	serr := rec.stop(2 * time.Minute)
-	close(stopSampling)
-	res.Mem = <-peaks
+	close(lr.stopSampling)
+	res.Mem = <-lr.peaks
 	if merr != nil {
-		return nil, fmt.Errorf("record: %w\n%s", merr, tail(recordLog, 4000))
+		return nil, fmt.Errorf("record: %w\n%s", merr, tail(lr.log, 4000))
 	}
 	if serr != nil {
-		return nil, fmt.Errorf("record did not stop well: %w\n%s", serr, tail(recordLog, 4000))
+		return nil, fmt.Errorf("record did not stop well: %w\n%s", serr, tail(lr.log, 4000))
 	}
 	srv.Close()
 	res.Check, err = verify(filepath.Join(dir, "rec.db"), scens, expectation{

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,18 +32,13 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 	}
 	defer p.close()
 	snapshotsOnly(p.scens)
-	recordLog := filepath.Join(dir, "record.log")
-	recordErr, err := os.Create(recordLog)
-	if err != nil {
-		return nil, err
-	}
-	defer recordErr.Close()
-	conns := newConnCounter(recordErr, cfg.Meetings)
 	began := time.Now()
-	rec, peaks, stopSampling, err := p.startRecord(bin, "info", conns)
+	lr, err := startLogged(bin, dir, p.recordArgs("info"), nil, cfg.Meetings)
 	if err != nil {
 		return nil, err
 	}
+	defer lr.file.Close()
+	rec, conns := lr.rec, lr.conns
 	res := &roundResult{Meetings: cfg.Meetings, Window: cfg.Window}
 	measure := func() (err error) {
 		if err := waitConnected(ctx, rec, conns); err != nil {
@@ -56,14 +52,14 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 	// 10,000 close handshakes and a final flush take a while.
 	serr := rec.stop(2 * time.Minute)
 	res.Wall = time.Since(began)
-	close(stopSampling)
-	res.Mem = <-peaks
+	close(lr.stopSampling)
+	res.Mem = <-lr.peaks
 	res.CPU = rec.cpu()
 	if merr != nil {
-		return nil, fmt.Errorf("record: %w\n%s", merr, tail(recordLog, 4000))
+		return nil, fmt.Errorf("record: %w\n%s", merr, tail(lr.log, 4000))
 	}
 	if serr != nil {
-		return nil, fmt.Errorf("record did not stop well: %w\n%s", serr, tail(recordLog, 4000))
+		return nil, fmt.Errorf("record did not stop well: %w\n%s", serr, tail(lr.log, 4000))
 	}
 	if err := p.finish(res); err != nil {
 		return nil, err
@@ -74,6 +70,33 @@ func idleRound(ctx context.Context, bin, dir string, cfg config) (*roundResult, 
 		return nil, err
 	}
 	return res, nil
+}
+
+// loggedRecord is a record process that startLogged started.
+type loggedRecord struct {
+	rec          *child
+	conns        *connCounter   // its stderr
+	peaks        <-chan memPeak // see startRecord
+	stopSampling chan struct{}
+	log          string   // the file its stderr goes to
+	file         *os.File // open on log: close it once record has exited
+}
+
+// startLogged starts record with args and env (see startRecord), its
+// stderr, at log level info, going to dir/record.log through a connCounter
+// of want meetings.
+func startLogged(bin, dir string, args, env []string, want int) (*loggedRecord, error) {
+	lr := &loggedRecord{log: filepath.Join(dir, "record.log")}
+	var err error
+	if lr.file, err = os.Create(lr.log); err != nil {
+		return nil, err
+	}
+	lr.conns = newConnCounter(lr.file, want)
+	if lr.rec, lr.peaks, lr.stopSampling, err = startRecord(bin, args, lr.conns, env); err != nil {
+		lr.file.Close()
+		return nil, err
+	}
+	return lr, nil
 }
 
 // snapshotsOnly cuts each idle scenario's frames to what is played before
@@ -249,6 +272,17 @@ func (c *connCounter) Write(p []byte) (int, error) {
 	c.buf = append(c.buf[:0:0], c.buf...)
 	c.mu.Unlock()
 	return c.w.Write(p)
+}
+
+// metricsURL returns the URL of record's /metrics, which it logs before
+// any meeting connects.
+func (c *connCounter) metricsURL() (string, error) {
+	select {
+	case addr := <-c.metrics:
+		return "http://" + addr + "/metrics", nil
+	default:
+		return "", errors.New("record did not log where it serves metrics")
+	}
 }
 
 func (c *connCounter) count() int {

@@ -504,30 +504,22 @@ func liveRound(ctx context.Context, bin, dir string, a *archive, cfg liveConfig)
 	for i := range cfg.Live {
 		args = append(args, "--conf-id", strconv.Itoa(liveConf0+i))
 	}
-	recordLog := filepath.Join(dir, "record.log")
-	logFile, err := os.Create(recordLog)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-	conns := newConnCounter(logFile, cfg.Live)
 	began := time.Now()
-	rec, peaks, stopSampling, err := startRecord(bin, args, conns, env)
+	lr, err := startLogged(bin, dir, args, env, cfg.Live)
 	if err != nil {
 		return nil, err
 	}
+	defer lr.file.Close()
+	rec, conns := lr.rec, lr.conns
 	client := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
 	measure := func() error {
 		if err := waitConnected(ctx, rec, conns); err != nil {
 			return err
 		}
-		var url string
-		select {
-		case addr := <-conns.metrics:
-			url = "http://" + addr + "/metrics"
-		default:
-			return errors.New("record did not log where it serves metrics")
+		url, err := conns.metricsURL()
+		if err != nil {
+			return err
 		}
 		stored := func() (float64, time.Time, error) {
 			body, _, err := getMetrics(ctx, client, url)
@@ -600,13 +592,13 @@ func liveRound(ctx context.Context, bin, dir string, a *archive, cfg liveConfig)
 	}
 	merr := measure()
 	serr := rec.stop(time.Minute)
-	close(stopSampling)
-	res.Peak = (<-peaks).HWM
+	close(lr.stopSampling)
+	res.Peak = (<-lr.peaks).HWM
 	if merr != nil {
-		return nil, fmt.Errorf("record: %w\n%s", merr, tail(recordLog, 4000))
+		return nil, fmt.Errorf("record: %w\n%s", merr, tail(lr.log, 4000))
 	}
 	if serr != nil {
-		return nil, fmt.Errorf("record did not stop well: %w\n%s", serr, tail(recordLog, 4000))
+		return nil, fmt.Errorf("record did not stop well: %w\n%s", serr, tail(lr.log, 4000))
 	}
 	return res, nil
 }
@@ -759,19 +751,14 @@ func followRound(ctx context.Context, bin, dir string, n, rate int) ([]time.Dura
 	}
 	defer srv.Close()
 	dbPath := filepath.Join(dir, "rec.db")
-	recordLog := filepath.Join(dir, "record.log")
-	logFile, err := os.Create(recordLog)
+	lr, err := startLogged(bin, dir, []string{"--db", dbPath, "--log-level", "info", "record",
+		"--api-url", srv.URL, "--flush-interval", "100ms", "--conf-id", scen.ConfID}, env, 1)
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
-	conns := newConnCounter(logFile, 1)
-	rec, _, stopSampling, err := startRecord(bin, []string{"--db", dbPath, "--log-level", "info", "record",
-		"--api-url", srv.URL, "--flush-interval", "100ms", "--conf-id", scen.ConfID}, conns, env)
-	if err != nil {
-		return nil, err
-	}
-	defer close(stopSampling)
+	defer lr.file.Close()
+	defer close(lr.stopSampling)
+	rec, conns := lr.rec, lr.conns
 	var followers []*followed
 	measure := func() error {
 		if err := waitConnected(ctx, rec, conns); err != nil {
@@ -803,7 +790,7 @@ func followRound(ctx context.Context, bin, dir string, n, rate int) ([]time.Dura
 		}
 	}
 	if merr != nil {
-		return nil, fmt.Errorf("record: %w\n%s", merr, tail(recordLog, 4000))
+		return nil, fmt.Errorf("record: %w\n%s", merr, tail(lr.log, 4000))
 	}
 	if err := errors.Join(ferrs...); err != nil {
 		return nil, err
