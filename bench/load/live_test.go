@@ -664,15 +664,22 @@ func follow(bin, db, id string, env []string) (*followed, error) {
 	cmd := exec.Command(bin, "--db", db, "export", "frames", id, "--follow", "--wait")
 	cmd.Env = env
 	cmd.Stderr = &f.log
-	stdout, err := cmd.StdoutPipe()
+	// A pipe of our own, not StdoutPipe: start's Wait closes that one when
+	// the follower exits, possibly before its last lines are read.
+	stdout, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	cmd.Stdout = pw
 	started := time.Now()
-	if f.child, err = start(cmd); err != nil {
+	f.child, err = start(cmd)
+	pw.Close() // the follower holds its end
+	if err != nil {
+		stdout.Close()
 		return nil, err
 	}
 	go func() {
+		defer stdout.Close()
 		r := bufio.NewReaderSize(stdout, 64<<10)
 		for {
 			line, err := r.ReadBytes('\n')
