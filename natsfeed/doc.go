@@ -1,0 +1,34 @@
+// Package natsfeed carries what recorders store to a NATS JetStream stream,
+// and from the stream into an archive: a confrec database like any other.
+//
+// # Basics
+//
+// The recorder's own database stays its write-ahead buffer. A [Publisher]
+// follows it (store.DB.Committed) and publishes each committed frame, and
+// each session's beginning and end, to the stream [StreamName] on the
+// subject [Subject] of its meeting; once JetStream has acknowledged them
+// it marks them in the meeting's labels ([LabelPublished]), so that a
+// restart, or NATS coming back after an outage, goes on from there in
+// order and nothing is published twice under another ID.
+//
+// An [Archiver] consumes the stream with a durable consumer into its own
+// database and acknowledges a message only after the commit that holds
+// it. It keeps, per meeting and recorder, the last frame it stored and
+// the recorder's hash-chain link after it ([LabelSource]): a frame
+// delivered again is skipped, a frame whose link does not follow is
+// reported and not stored, and each recorder's session becomes a session
+// of the archive with the recorder named in its attributes.
+//
+// The wire (message.go): one message per frame, its bytes the exact
+// payload, its headers the meeting, recorder, session, seq, receive time,
+// direction, opcode and chain link; Nats-Msg-Id makes a republish a
+// duplicate. A frame larger than [ChunkSize] goes as several messages,
+// reassembled exactly by the Archiver.
+//
+// # Caveats
+//
+// JetStream acknowledges a publish before its file store syncs to disk
+// unless the server syncs always: an archive that must survive a power
+// loss runs its NATS servers with sync_interval: always and the stream
+// replicated (Replicas 3). See EnsureStream.
+package natsfeed

@@ -1,0 +1,312 @@
+package natsfeed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/confrec/confrec/store"
+)
+
+// LabelPublished is the meeting label in which a Publisher keeps how far
+// it has published the meeting: "SEQ TIME LINK BEGUN ENDED", the last frame
+// acknowledged, its receive time (Unix ns) and the chain link after it,
+// and the last session whose beginning and whose end were acknowledged.
+const LabelPublished = "nats_published"
+
+// PublisherOptions configure a Publisher.
+type PublisherOptions struct {
+	// Recorder names this recorder in every message: unique in the fleet.
+	Recorder string
+	// Logger, when not nil, is told of outages and of their end.
+	Logger *slog.Logger
+	// Window is how many messages may await JetStream's acknowledgement
+	// (default 256).
+	Window int
+	// AckTimeout bounds the wait for one window's acknowledgements
+	// (default 10s); then the window is published again.
+	AckTimeout time.Duration
+	// Retry is the longest wait between attempts while NATS is away
+	// (default 5s; the first waits are shorter).
+	Retry time.Duration
+}
+
+// Publisher publishes what a recorder's database commits to JetStream.
+type Publisher struct {
+	db    *store.DB
+	js    jetstream.JetStream
+	o     PublisherOptions
+	state map[string]*published
+	down  bool // the last attempt failed
+}
+
+// published is how far a meeting is published (LabelPublished).
+type published struct {
+	seq          uint64
+	time         int64
+	link         store.Hash
+	begun, ended uint32
+}
+
+// NewPublisher returns a Publisher of db's frames to js.
+func NewPublisher(db *store.DB, js jetstream.JetStream, o PublisherOptions) (*Publisher, error) {
+	if o.Recorder == "" || strings.ContainsAny(o.Recorder, "/ \t\r\n") || len(o.Recorder) > 128 {
+		return nil, fmt.Errorf("publisher: recorder ID %q: use up to 128 bytes without spaces or slashes", o.Recorder)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Window <= 0 {
+		o.Window = 256
+	}
+	if o.AckTimeout <= 0 {
+		o.AckTimeout = 10 * time.Second
+	}
+	if o.Retry <= 0 {
+		o.Retry = 5 * time.Second
+	}
+	return &Publisher{db: db, js: js, o: o, state: make(map[string]*published)}, nil
+}
+
+// Run publishes what db has committed and what it commits, until ctx is
+// done. While NATS is away it retries, with backoff, from the last
+// acknowledged frame; it logs the outage once and its end. It returns nil
+// when ctx is done, or the store's error.
+func (p *Publisher) Run(ctx context.Context) error {
+	wait := 100 * time.Millisecond
+	for {
+		ch := p.db.Committed()
+		err := p.PublishCommitted(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, store.ErrClosed):
+			return nil
+		case err != nil:
+			if !p.down {
+				p.o.Logger.Warn("publishing to NATS failed: frames wait in the database", "err", err)
+				p.down = true
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			}
+			wait = min(2*wait, p.o.Retry)
+			continue
+		}
+		if p.down {
+			p.o.Logger.Info("publishing to NATS again")
+			p.down = false
+		}
+		wait = 100 * time.Millisecond
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// PublishCommitted publishes every frame and session event db has
+// committed and JetStream has not acknowledged, in order, and returns once
+// all are acknowledged, or at the first failure.
+func (p *Publisher) PublishCommitted(ctx context.Context) error {
+	ms, err := p.db.Meetings()
+	if err != nil {
+		return err
+	}
+	for i := range ms {
+		if err := p.publishMeeting(ctx, &ms[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Publisher) stateOf(m *store.Meeting) *published {
+	if st, ok := p.state[m.ID]; ok {
+		return st
+	}
+	st := &published{link: store.ChainStart(m.ID)}
+	if v, ok := m.Labels[LabelPublished]; ok {
+		if parsed, err := parsePublished(v); err == nil {
+			st = parsed
+		} else {
+			p.o.Logger.Warn("unreadable publishing mark: publishing the meeting again from its start", "meeting", m.ID, "label", LabelPublished, "err", err)
+		}
+	}
+	p.state[m.ID] = st
+	return st
+}
+
+func parsePublished(v string) (*published, error) {
+	f := strings.Fields(v)
+	if len(f) != 5 {
+		return nil, fmt.Errorf("%d fields, want 5", len(f))
+	}
+	st := &published{}
+	var err error
+	if st.seq, err = strconv.ParseUint(f[0], 10, 64); err != nil {
+		return nil, err
+	}
+	if st.time, err = strconv.ParseInt(f[1], 10, 64); err != nil {
+		return nil, err
+	}
+	if err := st.link.UnmarshalText([]byte(f[2])); err != nil {
+		return nil, err
+	}
+	b, err1 := strconv.ParseUint(f[3], 10, 32)
+	e, err2 := strconv.ParseUint(f[4], 10, 32)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	st.begun, st.ended = uint32(b), uint32(e)
+	return st, nil
+}
+
+func (st *published) String() string {
+	return fmt.Sprintf("%d %d %s %d %d", st.seq, st.time, st.link, st.begun, st.ended)
+}
+
+// publishMeeting publishes what of meeting m is not yet acknowledged.
+func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error {
+	st := p.stateOf(m)
+	if m.Frames <= st.seq && m.SessionCount <= st.ended {
+		return nil
+	}
+	full, err := p.db.Meeting(m.ID) // with its sessions, read before the frames
+	if err != nil {
+		return err
+	}
+	next := *st // advanced as messages are sent; st once they are acknowledged
+	var pending []jetstream.PubAckFuture
+	flush := func() error {
+		if err := p.await(ctx, pending); err != nil {
+			return err
+		}
+		pending = pending[:0]
+		if next == *st {
+			return nil
+		}
+		*st = next
+		return p.db.SetLabel(m.ID, LabelPublished, st.String())
+	}
+	send := func(msg *nats.Msg) error {
+		f, err := p.js.PublishMsgAsync(msg)
+		if err != nil {
+			return fmt.Errorf("publish to NATS: %w", err)
+		}
+		pending = append(pending, f)
+		if len(pending) >= p.o.Window {
+			return flush()
+		}
+		return nil
+	}
+	sessions := full.Sessions
+	begin := func(upTo uint32) error {
+		for _, s := range sessions {
+			if s.ID > next.begun && s.ID <= upTo {
+				msg, err := sessionMsg(m.ID, p.o.Recorder, &s, false)
+				if err != nil {
+					return err
+				}
+				if err := send(msg); err != nil {
+					return err
+				}
+				next.begun = s.ID
+			}
+		}
+		return nil
+	}
+
+	if full.Frames > st.seq {
+		var from time.Time
+		if st.time != 0 {
+			from = time.Unix(0, st.time) // at or before its key time: frames up to st.seq are skipped
+		}
+		c, err := p.db.Frames(m.ID, &store.Query{From: from})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for c.Next() {
+			f := c.Frame()
+			if f.Seq <= next.seq {
+				continue
+			}
+			if f.Seq != next.seq+1 {
+				return fmt.Errorf("meeting %s: frame %d follows frame %d: the database lacks frames", m.ID, f.Seq, next.seq)
+			}
+			if f.Session > next.begun {
+				if err := begin(f.Session); err != nil {
+					return err
+				}
+			}
+			link := store.ChainNext(next.link, &f)
+			for _, msg := range frameMsgs(m.ID, p.o.Recorder, &f, link) {
+				if err := send(msg); err != nil {
+					return err
+				}
+			}
+			next.seq, next.time, next.link = f.Seq, f.Time.UnixNano(), link
+			if next.seq >= full.Frames {
+				break // what was committed when the sessions were read
+			}
+		}
+		if err := c.Err(); err != nil {
+			return err
+		}
+	}
+	// Sessions begun without frames yet, and those that ended: a session's
+	// end is committed after its frames, so every frame of a session that
+	// full says ended was read above.
+	if err := begin(full.SessionCount); err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		if s.ID > next.ended && s.ID <= next.begun && !s.End.IsZero() {
+			msg, err := sessionMsg(m.ID, p.o.Recorder, &s, true)
+			if err != nil {
+				return err
+			}
+			if err := send(msg); err != nil {
+				return err
+			}
+			next.ended = s.ID
+		} else if s.ID > next.ended {
+			break // ends go in order
+		}
+	}
+	return flush()
+}
+
+// await waits for the acknowledgement of every publish in fs.
+func (p *Publisher) await(ctx context.Context, fs []jetstream.PubAckFuture) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	timeout := time.NewTimer(p.o.AckTimeout)
+	defer timeout.Stop()
+	for _, f := range fs {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("publish to NATS: %w", err)
+		case <-timeout.C:
+			return fmt.Errorf("publish to NATS: no acknowledgement within %v", p.o.AckTimeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
