@@ -57,8 +57,9 @@ The host password is read from --password-file or $` + envPassword + `, never fr
 With --ws-url (a full connect URL with confID and tmpToken) there is no token flow: one connection,
 and a drop ends the recording with an error.
 
-While it records, meetings, info, export, replay and backup work on the same --db: it serves them
-consistent snapshots on a unix socket (mode 0600) in a directory only this user can use:
+While it records, the read commands (meetings, info, export, replay state and print, verify, seal)
+work on the same --db: it runs them on its open database and streams their answers, and it serves
+backup a consistent copy, on a unix socket (mode 0600) in a directory only this user can use:
 $XDG_RUNTIME_DIR/confrec/, else $TMPDIR/confrec-UID/, else ~/.cache/confrec/.`,
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: flgConfID, Category: catConnect, Usage: "record the meeting `ID` (repeat for several meetings at once)"},
