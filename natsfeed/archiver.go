@@ -41,6 +41,9 @@ type ArchiverOptions struct {
 	Batch int
 	// Wait bounds how long a batch waits for messages (default 200ms).
 	Wait time.Duration
+	// Replicas, when not 0, makes Run create or update the stream first
+	// (EnsureStream) with that many replicas.
+	Replicas int
 }
 
 // Archiver consumes the stream into an archive database.
@@ -99,6 +102,9 @@ func NewArchiver(db *store.DB, js jetstream.JetStream, o ArchiverOptions) *Archi
 func (a *Archiver) Run(ctx context.Context) error {
 	cons, err := a.consumer(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	wait := 100 * time.Millisecond
@@ -139,6 +145,15 @@ func (a *Archiver) Run(ctx context.Context) error {
 
 func (a *Archiver) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		if a.o.Replicas != 0 {
+			if _, err := EnsureStream(ctx, a.js, a.o.Replicas); err != nil {
+				a.o.Logger.Debug("no stream yet", "err", err)
+				if sleep(ctx, wait) != nil {
+					return nil, ctx.Err()
+				}
+				continue
+			}
+		}
 		cons, err := a.js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
 			Durable:       a.o.Durable,
 			Description:   "a confrec archive",

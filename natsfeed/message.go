@@ -148,8 +148,8 @@ func decode(h nats.Header, data []byte) (*part, error) {
 	if err := store.ValidateMeetingID(p.meeting); err != nil {
 		return bad("meeting %q: %v", p.meeting, err)
 	}
-	if p.recorder == "" || len(p.recorder) > 128 || strings.ContainsAny(p.recorder, "/ \t\r\n") {
-		return bad("recorder %q", p.recorder)
+	if err := ValidRecorderID(p.recorder); err != nil {
+		return bad("%v", err)
 	}
 	sess, err := strconv.ParseUint(h.Get(hdrSession), 10, 32)
 	if err != nil {

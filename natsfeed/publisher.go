@@ -36,6 +36,9 @@ type PublisherOptions struct {
 	// Retry is the longest wait between attempts while NATS is away
 	// (default 5s; the first waits are shorter).
 	Retry time.Duration
+	// Replicas, when not 0, makes Run create or update the stream first
+	// (EnsureStream) with that many replicas.
+	Replicas int
 }
 
 // Publisher publishes what a recorder's database commits to JetStream.
@@ -55,10 +58,24 @@ type published struct {
 	begun, ended uint32
 }
 
+// ValidRecorderID returns nil when id can name a recorder: 1 to 128 bytes
+// of printable ASCII, no space or slash.
+func ValidRecorderID(id string) error {
+	if id == "" || len(id) > 128 {
+		return fmt.Errorf("recorder ID %q: use 1 to 128 bytes", id)
+	}
+	for _, r := range id {
+		if r <= ' ' || r > '~' || r == '/' {
+			return fmt.Errorf("recorder ID %q: use printable ASCII without spaces or slashes", id)
+		}
+	}
+	return nil
+}
+
 // NewPublisher returns a Publisher of db's frames to js.
 func NewPublisher(db *store.DB, js jetstream.JetStream, o PublisherOptions) (*Publisher, error) {
-	if o.Recorder == "" || strings.ContainsAny(o.Recorder, "/ \t\r\n") || len(o.Recorder) > 128 {
-		return nil, fmt.Errorf("publisher: recorder ID %q: use up to 128 bytes without spaces or slashes", o.Recorder)
+	if err := ValidRecorderID(o.Recorder); err != nil {
+		return nil, fmt.Errorf("publisher: %w", err)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -81,9 +98,17 @@ func NewPublisher(db *store.DB, js jetstream.JetStream, o PublisherOptions) (*Pu
 // when ctx is done, or the store's error.
 func (p *Publisher) Run(ctx context.Context) error {
 	wait := 100 * time.Millisecond
+	ensured := p.o.Replicas == 0
 	for {
 		ch := p.db.Committed()
-		err := p.PublishCommitted(ctx)
+		var err error
+		if !ensured {
+			_, err = EnsureStream(ctx, p.js, p.o.Replicas)
+			ensured = err == nil
+		}
+		if err == nil {
+			err = p.PublishCommitted(ctx)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil

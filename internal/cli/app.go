@@ -77,6 +77,7 @@ func newApp(stdout, stderr io.Writer, demo []byte, s *seams) *cli.App {
 			purgeCommand(s),       // purge.go
 			compactCommand(),      // compact.go
 			backupCommand(),       // backup.go
+			archiveCommand(),      // archive.go
 			sealCommand(),         // seal.go
 			keygenCommand(),       // keygen.go
 			verifyCommand(),       // verify.go

@@ -75,7 +75,7 @@ $XDG_RUNTIME_DIR/confrec/, else $TMPDIR/confrec-UID/, else ~/.cache/confrec/.`,
 			&cli.BoolFlag{Name: flgInsecure, Category: catConnect, Usage: "do not verify TLS certificates, and let an https --api-url hand out a cleartext ws:// WebSocket URL (self-hosted test deployments only)"},
 			&cli.StringFlag{Name: flgCAFile, Category: catConnect, Usage: "trust the PEM certificates in `FILE` besides the system's"},
 			metricsListenFlag(), metricsPasswordFileFlag(),
-		}, append(uiFlags(), discoverFlags()...)...),
+		}, append(append(uiFlags(), recordNATSFlags()...), discoverFlags()...)...),
 		OnUsageError: onUsageError,
 		Action:       runRecord,
 	}
@@ -133,8 +133,9 @@ func runRecord(c *cli.Context) error {
 // read commands.
 type recordStore struct {
 	db          *store.DB
-	mon         *recordMetrics // nil without --metrics-listen
-	ui          *recordUI      // nil without --ui (record_ui.go)
+	mon         *recordMetrics  // nil without --metrics-listen
+	ui          *recordUI       // nil without --ui (record_ui.go)
+	feed        *natsPublishing // nil without --nats (record_nats.go)
 	stopServing func()
 }
 
@@ -152,14 +153,27 @@ func openRecordStore(c *cli.Context, logger *slog.Logger) (*recordStore, error) 
 		mon.stop()
 		return nil, err
 	}
-	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
+	feed, err := connectPublishing(c, logger) // record_nats.go
 	if err != nil {
 		ui.stop()
 		mon.stop()
 		return nil, err
 	}
+	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
+	if err == nil {
+		err = feed.start(c, db)
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		feed.stop()
+		ui.stop()
+		mon.stop()
+		return nil, err
+	}
 	ui.serve(db)
-	return &recordStore{db: db, mon: mon, ui: ui, stopServing: serveSnapshots(c, db, logger)}, nil
+	return &recordStore{db: db, mon: mon, ui: ui, feed: feed, stopServing: serveSnapshots(c, db, logger)}, nil
 }
 
 // close stops the live page and serving snapshots, closes the database,
@@ -168,6 +182,7 @@ func openRecordStore(c *cli.Context, logger *slog.Logger) (*recordStore, error) 
 // (which holds the writer's error too, which a recording already
 // reported).
 func (rs *recordStore) close(err error) error {
+	rs.feed.stop()
 	rs.ui.stop()
 	rs.stopServing()
 	if cerr := rs.db.Close(); cerr != nil && err == nil {

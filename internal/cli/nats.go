@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/urfave/cli/v2"
+)
+
+// Flags of record and archive for NATS JetStream (package natsfeed).
+const (
+	flgNATS          = "nats"
+	flgNATSCreds     = "nats-creds"
+	flgNATSTokenFile = "nats-token-file"
+	flgNATSReplicas  = "nats-replicas"
+	envNATSToken     = "CONFREC_NATS_TOKEN"
+	catNATS          = "NATS"
+)
+
+// natsFlags are the flags that connect to NATS.
+func natsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flgNATS, EnvVars: []string{"CONFREC_NATS_URL"}, Category: catNATS,
+			Usage: "the NATS servers `URLS` (comma-separated, nats:// or tls://) of the JetStream stream " + "CONFREC"},
+		&cli.StringFlag{Name: flgNATSCreds, Category: catNATS, Usage: "authenticate to NATS with the credentials `FILE` (JWT and NKey seed)"},
+		&cli.StringFlag{Name: flgNATSTokenFile, Category: catNATS, Usage: "authenticate to NATS with the token in `FILE` (else $" + envNATSToken + ")"},
+		&cli.IntFlag{Name: flgNATSReplicas, Value: 1, Category: catNATS, Usage: "keep the stream on `N` servers (3 for an archive that survives a server's loss)"},
+	}
+}
+
+// connectNATS connects to the servers of --nats, as name, with the
+// credentials of --nats-creds or the token of --nats-token-file or its
+// environment variable; TLS is verified, trusting --ca-file's certificates
+// too. It does not wait for a server: while none answers, the connection
+// keeps trying, for ever, and what needs NATS waits. It returns nil, nil
+// without --nats. waiting says, in the log of a disconnection, what waits
+// for NATS.
+func connectNATS(c *cli.Context, name, waiting string, logger *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	servers := c.String(flgNATS)
+	if servers == "" {
+		for _, f := range []string{flgNATSCreds, flgNATSTokenFile} {
+			if c.String(f) != "" {
+				return nil, nil, usagef("--%s needs --%s", f, flgNATS)
+			}
+		}
+		return nil, nil, nil
+	}
+	for _, s := range strings.Split(servers, ",") {
+		u, err := url.Parse(strings.TrimSpace(s))
+		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
+			return nil, nil, usagef("--%s: %q is not a nats:// or tls:// URL (comma-separate several)", flgNATS, redactURL(s))
+		}
+		if u.User != nil {
+			return nil, nil, usagef("--%s: put no user or password in the URL: give --%s or --%s", flgNATS, flgNATSCreds, flgNATSTokenFile)
+		}
+	}
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			logger.Warn("NATS disconnected: "+waiting, "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logger.Info("NATS connected again", "server", nc.ConnectedUrlRedacted())
+		}),
+	}
+	if f := c.String(flgNATSCreds); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return nil, nil, fmt.Errorf("--%s: %w", flgNATSCreds, err)
+		}
+		opts = append(opts, nats.UserCredentials(f))
+	}
+	tok, err := readSecretFile(c.String(flgNATSTokenFile), envNATSToken)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--%s: %w", flgNATSTokenFile, err)
+	}
+	if tok != "" {
+		opts = append(opts, nats.Token(tok.Reveal()))
+	}
+	if ca := c.String(flgCAFile); ca != "" {
+		opts = append(opts, nats.RootCAs(ca))
+	}
+	nc, err := nats.Connect(servers, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	return nc, js, nil
+}
+
+// redactURL keeps a URL's scheme and host only, for a message.
+func redactURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return "(unreadable)"
+	}
+	return u.Scheme + "://" + u.Host
+}

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/confrec/confrec/store"
+)
+
+// startNATSServer runs a NATS server with JetStream in the test's process,
+// its store in dir, on port (0: any), until t ends or it is shut down.
+func startNATSServer(t *testing.T, dir string, port int) *natsserver.Server {
+	t.Helper()
+	if port == 0 {
+		port = -1
+	}
+	s, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("the NATS server did not start")
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	return s
+}
+
+// TestRecordArchiveNATS: record --nats publishes a meeting while NATS is
+// away for 30 s in the middle of it; confrec archive stores it whole: the
+// same frames, sessions and hash chain as the recorder's database, each
+// frame once, and every command works on the archive.
+func TestRecordArchiveNATS(t *testing.T) {
+	t.Parallel()
+	const id = "986512347"
+	natsDir := t.TempDir()
+	ns := startNATSServer(t, natsDir, 0)
+	port, natsURL := ns.Addr().(*net.TCPAddr).Port, ns.ClientURL()
+	// The sample meeting at 10 times its speed: a minute.
+	srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-basic.jsonl"), "--speed", "10")
+	dir := t.TempDir()
+	recDB, archDB := filepath.Join(dir, "rec.db"), filepath.Join(dir, "archive.db")
+	arch := startRecord(t, nil, `msg=archiving`, "--db", archDB, "archive", "--nats", natsURL)
+	rec := startRecord(t, recordEnv(), `msg="meeting title"`, "--db", recDB, "record", "--conf-id", id, "--api-url", srv.URL,
+		"--nats", natsURL, "--recorder-id", "rec-1")
+
+	time.Sleep(5 * time.Second)
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	time.Sleep(30 * time.Second) // recording goes on; nothing reaches NATS
+	startNATSServer(t, natsDir, port)
+
+	if err := rec.cmd.Wait(); err != nil {
+		t.Fatalf("record: %v\n%s", err, rec.logs)
+	}
+	if !strings.Contains(rec.logs.String(), "NATS disconnected") || !strings.Contains(rec.logs.String(), "NATS connected again") {
+		t.Errorf("record did not log the outage and its end:\n%s", rec.logs)
+	}
+	want := info(t, recDB, id)
+	// The archive takes what the recorder published last.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if r := run(t, nil, "--db", archDB, "info", id, "--format", "json"); r.code == 0 {
+			var v infoJSON
+			if json.Unmarshal([]byte(r.stdout), &v) == nil && v.Frames >= want.Frames && len(v.Sessions) == len(want.Sessions) && v.Sessions[len(v.Sessions)-1].Reason != "" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the archive does not hold the meeting's %d frames after a minute:\n%s", want.Frames, arch.logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := arch.stop(syscall.SIGINT); err != nil {
+		t.Fatalf("archive after SIGINT: %v\n%s", err, arch.logs)
+	}
+	for _, line := range strings.Split(arch.logs.String(), "\n") {
+		if strings.Contains(line, "level=WARN") && !strings.Contains(line, "NATS disconnected: archiving waits") ||
+			strings.Contains(line, "level=ERROR") {
+			t.Errorf("the archive warned: %s", line)
+		}
+	}
+	heads := make([]store.Meeting, 2)
+	for i, path := range []string{archDB, recDB} {
+		db, err := store.Open(path, &store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads[i], err = db.Meeting(id)
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if heads[0].Frames != heads[1].Frames || heads[0].ChainHead != heads[1].ChainHead {
+		t.Errorf("archive: %d frames, chain head %s; recorder: %d frames, %s", heads[0].Frames, heads[0].ChainHead, heads[1].Frames, heads[1].ChainHead)
+	}
+	for _, args := range [][]string{{"export", "frames", id}, {"export", "timeline", id}, {"export", "attendance", id}} {
+		a, r := mustRun(t, nil, append([]string{"--db", archDB}, args...)...), mustRun(t, nil, append([]string{"--db", recDB}, args...)...)
+		if a.stdout != r.stdout {
+			t.Errorf("%v: the archive's differs from the recorder's (%d and %d bytes)", args, len(a.stdout), len(r.stdout))
+		}
+	}
+	if r := run(t, nil, "--db", archDB, "verify", id); r.code != 0 {
+		t.Errorf("verify the archive: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if b, err := os.ReadFile(archDB); err != nil || len(b) == 0 {
+		t.Errorf("archive database: %v", err)
+	}
+}
