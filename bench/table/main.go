@@ -70,6 +70,10 @@ var rows = []row{
 	{"12 recording in full export (vs none)", "Case12_ReadWhileRecording", "confrec", "confrec", "rec-frames/s", "≥ 0.8"},
 	{"13 follow: frame to stdout, p50", "Case13_Follow", "confrec", "", "p50-ms", ""},
 	{"13 follow: frame to stdout, p99", "Case13_Follow", "confrec", "", "p99-ms", "≤ 200 ms"},
+	{"14 NATS: recorder → archive (vs bare JetStream)", "Case14_ArchiveIngest", "confrec", "baseline", "frames/s", "≥ 0.5"},
+	{"15 NATS: receipt → archive commit, p50", "Case15_NATSLatency", "confrec", "", "p50-ms", ""},
+	{"15 NATS: receipt → archive commit, p99", "Case15_NATSLatency", "confrec", "", "p99-ms", ""},
+	{"16 NATS: sync always (vs default)", "Case16_SyncAlways", "confrec", "baseline", "frames/s", ""},
 }
 
 // baseUnits maps the unit of a row whose benchmark measures confrec and its
