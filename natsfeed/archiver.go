@@ -16,10 +16,11 @@ import (
 )
 
 // LabelSource prefixes the archive meeting's labels that keep, per
-// recorder, the last frame stored from it and the recorder's chain link
-// after that frame: "nats_source.RECORDER" = "SEQ LINK". The labels
-// "nats_session.RECORDER.N" = "M" map the recorder's session N to the
-// archive's session M.
+// recorder (and epoch: when its database created the meeting), the last
+// frame stored from it and the recorder's chain link after that frame:
+// "nats_source.RECORDER.EPOCH" = "SEQ LINK". The labels
+// "nats_session.RECORDER.EPOCH.N" = "M" map the recorder's session N to
+// the archive's session M.
 const LabelSource = "nats_source."
 
 const labelSession = "nats_session."
@@ -51,21 +52,19 @@ type Archiver struct {
 	db      *store.DB
 	js      jetstream.JetStream
 	o       ArchiverOptions
-	sources map[sourceKey]*source
+	sources map[source]*sourceState
 	partial map[frameKey]*chunks
 }
 
-type sourceKey struct{ meeting, recorder string }
-
-// source is what the archive holds of one recorder's frames of a meeting.
-type source struct {
+// sourceState is what the archive holds of one source's frames.
+type sourceState struct {
 	seq      uint64
 	link     store.Hash
 	sessions map[uint32]uint32 // the recorder's session → the archive's
 }
 
 type frameKey struct {
-	sourceKey
+	source
 	session uint32
 	seq     uint64
 }
@@ -92,7 +91,7 @@ func NewArchiver(db *store.DB, js jetstream.JetStream, o ArchiverOptions) *Archi
 	if o.Wait <= 0 {
 		o.Wait = 200 * time.Millisecond
 	}
-	return &Archiver{db: db, js: js, o: o, sources: make(map[sourceKey]*source), partial: make(map[frameKey]*chunks)}
+	return &Archiver{db: db, js: js, o: o, sources: make(map[source]*sourceState), partial: make(map[frameKey]*chunks)}
 }
 
 // Run consumes the stream until ctx is done, storing each message and
@@ -123,7 +122,10 @@ func (a *Archiver) Run(ctx context.Context) error {
 		for msg := range batch.Messages() {
 			acks, err := a.handle(ctx, msg)
 			if err != nil {
-				return err
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("archive: %w", err)
 			}
 			done = append(done, acks...)
 		}
@@ -200,7 +202,7 @@ func (a *Archiver) handle(ctx context.Context, msg jetstream.Msg) ([]jetstream.M
 		a.problem(fmt.Errorf("subject %s: %w", msg.Subject(), err))
 		return []jetstream.Msg{msg}, nil
 	}
-	src, err := a.source(p.meeting, p.recorder)
+	src, err := a.state(p.source)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +215,7 @@ func (a *Archiver) handle(ctx context.Context, msg jetstream.Msg) ([]jetstream.M
 	}
 	a.truncate(p, p.frame.Seq)
 	if p.n > 1 {
-		key := frameKey{sourceKey{p.meeting, p.recorder}, p.session, p.frame.Seq}
+		key := frameKey{p.source, p.session, p.frame.Seq}
 		c := a.partial[key]
 		if c == nil {
 			c = &chunks{first: p, data: make([][]byte, p.n)}
@@ -243,7 +245,7 @@ func (a *Archiver) handle(ctx context.Context, msg jetstream.Msg) ([]jetstream.M
 // on without their missing chunks.
 func (a *Archiver) truncate(p *part, seq uint64) {
 	for key, c := range a.partial {
-		if key.meeting == p.meeting && key.recorder == p.recorder && (seq == 0 || key.seq < seq) {
+		if key.source == p.source && (seq == 0 || key.seq < seq) {
 			a.problem(fmt.Errorf("meeting %s: frame %d of recorder %s is truncated: %d of its %d chunks came, then the stream went on; not stored",
 				p.meeting, key.seq, p.recorder, c.have, len(c.data)))
 			delete(a.partial, key)
@@ -254,30 +256,29 @@ func (a *Archiver) truncate(p *part, seq uint64) {
 	}
 }
 
-// source returns what the archive holds of recorder's frames of meeting,
-// from the meeting's labels the first time.
-func (a *Archiver) source(meeting, recorder string) (*source, error) {
-	key := sourceKey{meeting, recorder}
-	if s, ok := a.sources[key]; ok {
+// state returns what the archive holds of src's frames, from the
+// meeting's labels the first time.
+func (a *Archiver) state(src source) (*sourceState, error) {
+	if s, ok := a.sources[src]; ok {
 		return s, nil
 	}
-	s := &source{link: store.ChainStart(meeting), sessions: make(map[uint32]uint32)}
-	m, err := a.db.Meeting(meeting)
+	s := &sourceState{link: store.ChainStart(src.meeting), sessions: make(map[uint32]uint32)}
+	m, err := a.db.Meeting(src.meeting)
 	switch {
 	case errors.Is(err, store.ErrMeetingNotFound):
 	case err != nil:
 		return nil, err
 	default:
-		if v, ok := m.Labels[LabelSource+recorder]; ok {
+		if v, ok := m.Labels[sourceLabel(src)]; ok {
 			seq, link, _ := strings.Cut(v, " ")
 			n, err1 := strconv.ParseUint(seq, 10, 64)
 			err2 := s.link.UnmarshalText([]byte(link))
 			if err := errors.Join(err1, err2); err != nil {
-				return nil, fmt.Errorf("archive meeting %s: label %s%s %q: %w", meeting, LabelSource, recorder, v, err)
+				return nil, fmt.Errorf("archive meeting %s: label %s %q: %w", src.meeting, sourceLabel(src), v, err)
 			}
 			s.seq = n
 		}
-		prefix := labelSession + recorder + "."
+		prefix := sessionLabel(src, "")
 		for k, v := range m.Labels {
 			if rs, ok := strings.CutPrefix(k, prefix); ok {
 				r, err1 := strconv.ParseUint(rs, 10, 32)
@@ -288,13 +289,23 @@ func (a *Archiver) source(meeting, recorder string) (*source, error) {
 			}
 		}
 	}
-	a.sources[key] = s
+	a.sources[src] = s
 	return s, nil
+}
+
+// sourceLabel is the archive meeting's label of src's state.
+func sourceLabel(src source) string {
+	return LabelSource + src.recorder + "." + strconv.FormatInt(src.epoch, 10)
+}
+
+// sessionLabel is the archive meeting's label that maps src's session n.
+func sessionLabel(src source, n string) string {
+	return labelSession + src.recorder + "." + strconv.FormatInt(src.epoch, 10) + "." + n
 }
 
 // frame stores the whole frame p from src, unless it does not follow the
 // recorder's chain.
-func (a *Archiver) frame(ctx context.Context, p *part, src *source) error {
+func (a *Archiver) frame(ctx context.Context, p *part, src *sourceState) error {
 	f := &p.frame
 	switch {
 	case f.Seq != src.seq+1:
@@ -319,14 +330,14 @@ func (a *Archiver) frame(ctx context.Context, p *part, src *source) error {
 		return err
 	}
 	src.seq, src.link = f.Seq, p.link
-	return a.db.SetLabel(p.meeting, LabelSource+p.recorder, src.String())
+	return a.db.SetLabel(p.meeting, sourceLabel(p.source), src.String())
 }
 
-func (s *source) String() string { return strconv.FormatUint(s.seq, 10) + " " + s.link.String() }
+func (s *sourceState) String() string { return strconv.FormatUint(s.seq, 10) + " " + s.link.String() }
 
 // archiveSession returns the archive's session for p's recorder session,
 // beginning one (at start, when no message said how it began) if needed.
-func (a *Archiver) archiveSession(ctx context.Context, p *part, src *source, start time.Time) (uint32, error) {
+func (a *Archiver) archiveSession(ctx context.Context, p *part, src *sourceState, start time.Time) (uint32, error) {
 	if p.session == 0 {
 		return 0, nil
 	}
@@ -350,11 +361,11 @@ func (a *Archiver) archiveSession(ctx context.Context, p *part, src *source, sta
 		return 0, err
 	}
 	src.sessions[p.session] = id
-	return id, a.db.SetLabel(p.meeting, labelSession+p.recorder+"."+strconv.FormatUint(uint64(p.session), 10), strconv.FormatUint(uint64(id), 10))
+	return id, a.db.SetLabel(p.meeting, sessionLabel(p.source, strconv.FormatUint(uint64(p.session), 10)), strconv.FormatUint(uint64(id), 10))
 }
 
 // session stores a session's beginning or end.
-func (a *Archiver) session(ctx context.Context, p *part, src *source) error {
+func (a *Archiver) session(ctx context.Context, p *part, src *sourceState) error {
 	id, err := a.archiveSession(ctx, p, src, p.sess.Start)
 	if err != nil || p.event != "end" {
 		return err

@@ -144,7 +144,7 @@ func BenchmarkCase14_ArchiveIngest(b *testing.B) {
 		for c.Next() {
 			f := c.Frame()
 			link = store.ChainNext(link, &f)
-			frs = append(frs, frameMsgs(id, "baseline", &f, link)...)
+			frs = append(frs, frameMsgs(source{id, "baseline", 1}, &f, link)...)
 		}
 		js := benchServer(b, false)
 		ctx := context.Background()

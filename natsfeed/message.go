@@ -30,6 +30,7 @@ const (
 	hdrKind     = "Confrec-Kind" // "frame" or "session"
 	hdrConf     = "Confrec-Conf"
 	hdrRecorder = "Confrec-Recorder"
+	hdrEpoch    = "Confrec-Epoch" // when the recorder's database created the meeting, Unix ns
 	hdrSession  = "Confrec-Session"
 	hdrSeq      = "Confrec-Seq"
 	hdrTime     = "Confrec-Time" // Unix nanoseconds
@@ -61,10 +62,18 @@ func Subject(meeting string) string {
 // or not whole.
 var ErrNotConfrec = errors.New("not a confrec message")
 
-// frameMsgs returns the messages of frame f of meeting, recorded by
-// recorder, whose chain link after it is link: one, or one per ChunkSize of
-// its payload.
-func frameMsgs(meeting, recorder string, f *store.Frame, link store.Hash) []*nats.Msg {
+// source names where frames come from: a recorder's database's meeting,
+// whose epoch (Meeting.Created, Unix ns) tells a meeting the recorder
+// deleted and recorded again apart from the one before.
+type source struct {
+	meeting, recorder string
+	epoch             int64
+}
+
+// frameMsgs returns the messages of frame f of src, whose chain link after
+// it is link: one, or one per ChunkSize of its payload.
+func frameMsgs(src source, f *store.Frame, link store.Hash) []*nats.Msg {
+	meeting, recorder := src.meeting, src.recorder
 	n := max(1, (len(f.Payload)+ChunkSize-1)/ChunkSize)
 	msgs := make([]*nats.Msg, n)
 	for k := range n {
@@ -73,6 +82,7 @@ func frameMsgs(meeting, recorder string, f *store.Frame, link store.Hash) []*nat
 		h.Set(hdrKind, kindFrame)
 		h.Set(hdrConf, meeting)
 		h.Set(hdrRecorder, recorder)
+		h.Set(hdrEpoch, strconv.FormatInt(src.epoch, 10))
 		h.Set(hdrSession, strconv.FormatUint(uint64(f.Session), 10))
 		h.Set(hdrSeq, strconv.FormatUint(f.Seq, 10))
 		h.Set(hdrTime, strconv.FormatInt(f.Time.UnixNano(), 10))
@@ -82,7 +92,7 @@ func frameMsgs(meeting, recorder string, f *store.Frame, link store.Hash) []*nat
 		h.Set(hdrChain, link.String())
 		// The link is in the ID: a message forged with the ID of a frame
 		// not yet published cannot make JetStream drop the real one.
-		id := msgID(recorder, meeting, "f", uint64(f.Session), f.Seq) + "/" + link.String()[:16]
+		id := msgID(src, "f", uint64(f.Session), f.Seq) + "/" + link.String()[:16]
 		if n > 1 {
 			h.Set(hdrChunk, fmt.Sprintf("%d/%d", k+1, n))
 			id += "." + strconv.Itoa(k+1)
@@ -94,9 +104,10 @@ func frameMsgs(meeting, recorder string, f *store.Frame, link store.Hash) []*nat
 	return msgs
 }
 
-// sessionMsg returns the message that says session s of meeting began or
+// sessionMsg returns the message that says session s of src began or
 // (end) ended.
-func sessionMsg(meeting, recorder string, s *store.Session, end bool) (*nats.Msg, error) {
+func sessionMsg(src source, s *store.Session, end bool) (*nats.Msg, error) {
+	meeting, recorder := src.meeting, src.recorder
 	b, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
@@ -109,25 +120,25 @@ func sessionMsg(meeting, recorder string, s *store.Session, end bool) (*nats.Msg
 	m.Header.Set(hdrKind, kindSession)
 	m.Header.Set(hdrConf, meeting)
 	m.Header.Set(hdrRecorder, recorder)
+	m.Header.Set(hdrEpoch, strconv.FormatInt(src.epoch, 10))
 	m.Header.Set(hdrSession, strconv.FormatUint(uint64(s.ID), 10))
 	m.Header.Set(hdrEvent, ev)
-	m.Header.Set(nats.MsgIdHdr, msgID(recorder, meeting, ev, uint64(s.ID), 0))
+	m.Header.Set(nats.MsgIdHdr, msgID(src, ev, uint64(s.ID), 0))
 	m.Data = b
 	return m, nil
 }
 
 // msgID is a message's Nats-Msg-Id: the same message published again is
 // a duplicate JetStream drops.
-func msgID(recorder, meeting, what string, session, seq uint64) string {
-	return fmt.Sprintf("%s/%s/%s/%d/%d", recorder, hex.EncodeToString([]byte(meeting)), what, session, seq)
+func msgID(src source, what string, session, seq uint64) string {
+	return fmt.Sprintf("%s/%s/%d/%s/%d/%d", src.recorder, hex.EncodeToString([]byte(src.meeting)), src.epoch, what, session, seq)
 }
 
 // part is a decoded message of the stream.
 type part struct {
-	kind     string
-	meeting  string
-	recorder string
-	session  uint32
+	kind string
+	source
+	session uint32
 	// A frame's:
 	frame  store.Frame // Seq, Time, Session, Dir, Op; Payload is this part's bytes
 	size   int         // the whole payload's length
@@ -144,12 +155,16 @@ func decode(h nats.Header, data []byte) (*part, error) {
 	bad := func(format string, args ...any) (*part, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNotConfrec, fmt.Sprintf(format, args...))
 	}
-	p := &part{kind: h.Get(hdrKind), meeting: h.Get(hdrConf), recorder: h.Get(hdrRecorder), header: h}
+	p := &part{kind: h.Get(hdrKind), source: source{meeting: h.Get(hdrConf), recorder: h.Get(hdrRecorder)}, header: h}
 	if err := store.ValidateMeetingID(p.meeting); err != nil {
 		return bad("meeting %q: %v", p.meeting, err)
 	}
 	if err := ValidRecorderID(p.recorder); err != nil {
 		return bad("%v", err)
+	}
+	var err error
+	if p.epoch, err = strconv.ParseInt(h.Get(hdrEpoch), 10, 64); err != nil {
+		return bad("epoch %q", h.Get(hdrEpoch))
 	}
 	sess, err := strconv.ParseUint(h.Get(hdrSession), 10, 32)
 	if err != nil {

@@ -3,6 +3,7 @@ package natsfeed
 import (
 	"bytes"
 	"context"
+	"errors"
 	"github.com/nats-io/nats.go"
 	"math/rand/v2"
 	"reflect"
@@ -102,21 +103,17 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	// Published again from scratch (the marks lost): duplicates, dropped.
-	again, err := store.Open(rec.Path()+".copy", nil)
-	if err != nil {
+	n := len(frames(t, rec, "900100200"))
+	if err := rec.SetLabel("900100200", LabelPublished, ""); err != nil {
 		t.Fatal(err)
 	}
-	defer again.Close()
-	frs := frames(t, rec, "900100200")
-	recordSession(t, again, "900100200", frs[:len(first)], false)
-	recordSession(t, again, "900100200", frs[len(first):], true)
-	pub2, _ := NewPublisher(again, js, PublisherOptions{Recorder: "rec-a"})
+	pub2, _ := NewPublisher(rec, js, PublisherOptions{Recorder: "rec-a"})
 	if err := pub2.PublishCommitted(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond) // the archiver would have taken any copy by now
-	if m, _ := arch.Meeting("900100200"); m.Frames != uint64(len(frs)) {
-		t.Errorf("after a republish the archive holds %d frames, want %d", m.Frames, len(frs))
+	if m, _ := arch.Meeting("900100200"); m.Frames != uint64(n) {
+		t.Errorf("after a republish the archive holds %d frames, want %d", m.Frames, n)
 	}
 }
 
@@ -217,7 +214,7 @@ func TestArchiverBadInput(t *testing.T) {
 		links[i] = store.ChainNext(prev, &fs[i])
 		prev = links[i]
 	}
-	msgsOf := func(i int) []*nats.Msg { return frameMsgs(id, "rec-a", &fs[i], links[i]) }
+	msgsOf := func(i int) []*nats.Msg { return frameMsgs(source{id, "rec-a", 1}, &fs[i], links[i]) }
 
 	pub(&nats.Msg{Subject: Subject(id), Data: []byte("hello")}) // not confrec's
 	pub(msgsOf(0)[0])
@@ -230,8 +227,8 @@ func TestArchiverBadInput(t *testing.T) {
 	pub(chunks[1]) // and no third: the stream goes on with frame 5
 	pub(msgsOf(4)[0])
 	forged := store.Frame{Seq: 6, Time: fs[5].Time, Dir: store.In, Op: store.Text, Payload: []byte(`{"action":"forged"}`)}
-	pub(frameMsgs(id, "rec-a", &forged, store.ChainNext(store.ChainStart(id), &forged))[0]) // a link that does not follow
-	pub(msgsOf(5)[0])                                                                       // the real frame 6, delivered after the forged one
+	pub(frameMsgs(source{id, "rec-a", 1}, &forged, store.ChainNext(store.ChainStart(id), &forged))[0]) // a link that does not follow
+	pub(msgsOf(5)[0])                                                                                  // the real frame 6, delivered after the forged one
 
 	m := waitFrames(t, arch, id, 4)
 	time.Sleep(500 * time.Millisecond) // a frame stored wrongly would be there by now
@@ -255,5 +252,61 @@ func TestArchiverBadInput(t *testing.T) {
 		if !found {
 			t.Errorf("no problem says %q; problems:\n%s", p, strings.Join(problems, "\n"))
 		}
+	}
+}
+
+// TestTrimAndRecordAgain: a meeting all of which JetStream acknowledged is
+// deleted from the recorder's database when Trim says so; recorded again
+// there later, it is a new epoch, which the archive keeps beside the first
+// recording instead of taking its frames for repeats.
+func TestTrimAndRecordAgain(t *testing.T) {
+	srv := startNATS(t, t.TempDir(), 0)
+	js := connect(t, srv.ClientURL())
+	rec, arch := openDB(t, "rec.db"), openDB(t, "archive.db")
+	runArchiver(t, arch, js, ArchiverOptions{OnProblem: func(err error) { t.Errorf("problem: %v", err) }})
+	const id = "900100500"
+	recordSession(t, rec, id, textFrames(0, 40), false)
+	if err := rec.SetHold(t.Context(), id, store.Hold{Reason: "a test"}); err != nil {
+		t.Fatal(err)
+	}
+	trim := true
+	pub, err := NewPublisher(rec, js, PublisherOptions{Recorder: "rec-a", Trim: func(m *store.Meeting) bool { return trim }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second pass trims what the first acknowledged
+		if err := pub.PublishCommitted(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub.state[id].trimChecked = time.Time{} // asked again at once
+	if _, err := rec.Meeting(id); err != nil {
+		t.Fatalf("a meeting under a legal hold was trimmed: %v", err)
+	}
+	if err := rec.ReleaseHold(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	pub.state[id].trimChecked = time.Time{}
+	if err := pub.PublishCommitted(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.Meeting(id); !errors.Is(err, store.ErrMeetingNotFound) {
+		t.Fatalf("the published meeting is still in the recorder's database: %v", err)
+	}
+	waitFrames(t, arch, id, 40)
+
+	time.Sleep(2 * time.Millisecond) // a new Created
+	recordSession(t, rec, id, textFrames(100, 25), false)
+	trim = false
+	if err := pub.PublishCommitted(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	m := waitFrames(t, arch, id, 65)
+	time.Sleep(300 * time.Millisecond)
+	if m, _ = arch.Meeting(id); m.Frames != 65 || len(m.Sessions) != 2 {
+		t.Errorf("the archive holds %d frames in %d sessions, want 65 in 2", m.Frames, len(m.Sessions))
+	}
+	if err := arch.Verify(id); err != nil {
+		t.Error(err)
 	}
 }

@@ -39,6 +39,12 @@ type PublisherOptions struct {
 	// Replicas, when not 0, makes Run create or update the stream first
 	// (EnsureStream) with that many replicas.
 	Replicas int
+	// Trim, when not nil, is asked of each meeting whose every frame and
+	// session event JetStream has acknowledged: when it returns true, the
+	// meeting is deleted from the recorder's database (unless it is under
+	// a legal hold). Recording it again later starts a new epoch, which an
+	// Archiver keeps apart.
+	Trim func(m *store.Meeting) bool
 }
 
 // Publisher publishes what a recorder's database commits to JetStream.
@@ -52,10 +58,12 @@ type Publisher struct {
 
 // published is how far a meeting is published (LabelPublished).
 type published struct {
+	epoch        int64 // the meeting's Created, Unix ns
 	seq          uint64
 	time         int64
 	link         store.Hash
 	begun, ended uint32
+	trimChecked  time.Time // when Trim was last asked
 }
 
 // ValidRecorderID returns nil when id can name a recorder: 1 to 128 bytes
@@ -159,7 +167,8 @@ func (p *Publisher) PublishCommitted(ctx context.Context) error {
 }
 
 func (p *Publisher) stateOf(m *store.Meeting) *published {
-	if st, ok := p.state[m.ID]; ok {
+	epoch := m.Created.UnixNano()
+	if st, ok := p.state[m.ID]; ok && st.epoch == epoch {
 		return st
 	}
 	st := &published{link: store.ChainStart(m.ID)}
@@ -170,6 +179,7 @@ func (p *Publisher) stateOf(m *store.Meeting) *published {
 			p.o.Logger.Warn("unreadable publishing mark: publishing the meeting again from its start", "meeting", m.ID, "label", LabelPublished, "err", err)
 		}
 	}
+	st.epoch = epoch
 	p.state[m.ID] = st
 	return st
 }
@@ -207,12 +217,13 @@ func (st *published) String() string {
 func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error {
 	st := p.stateOf(m)
 	if m.Frames <= st.seq && m.SessionCount <= st.ended {
-		return nil
+		return p.trim(ctx, m, st)
 	}
 	full, err := p.db.Meeting(m.ID) // with its sessions, read before the frames
 	if err != nil {
 		return err
 	}
+	src := source{meeting: m.ID, recorder: p.o.Recorder, epoch: st.epoch}
 	next := *st // advanced as messages are sent; st once they are acknowledged
 	var pending []jetstream.PubAckFuture
 	flush := func() error {
@@ -241,7 +252,7 @@ func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error 
 	begin := func(upTo uint32) error {
 		for _, s := range sessions {
 			if s.ID > next.begun && s.ID <= upTo {
-				msg, err := sessionMsg(m.ID, p.o.Recorder, &s, false)
+				msg, err := sessionMsg(src, &s, false)
 				if err != nil {
 					return err
 				}
@@ -278,7 +289,7 @@ func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error 
 				}
 			}
 			link := store.ChainNext(next.link, &f)
-			for _, msg := range frameMsgs(m.ID, p.o.Recorder, &f, link) {
+			for _, msg := range frameMsgs(src, &f, link) {
 				if err := send(msg); err != nil {
 					return err
 				}
@@ -300,7 +311,7 @@ func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error 
 	}
 	for _, s := range sessions {
 		if s.ID > next.ended && s.ID <= next.begun && !s.End.IsZero() {
-			msg, err := sessionMsg(m.ID, p.o.Recorder, &s, true)
+			msg, err := sessionMsg(src, &s, true)
 			if err != nil {
 				return err
 			}
@@ -313,6 +324,32 @@ func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error 
 		}
 	}
 	return flush()
+}
+
+// trimEvery is how often Trim is asked of one meeting.
+const trimEvery = time.Minute
+
+// trim deletes meeting m, all of which is acknowledged, when Trim says so
+// of it (with its sessions), asking at most every trimEvery.
+func (p *Publisher) trim(ctx context.Context, m *store.Meeting, st *published) error {
+	if p.o.Trim == nil || m.Hold != nil || time.Since(st.trimChecked) < trimEvery {
+		return nil
+	}
+	st.trimChecked = time.Now()
+	full, err := p.db.Meeting(m.ID)
+	if err != nil || !p.o.Trim(&full) {
+		return err
+	}
+	err = p.db.DeleteMeeting(ctx, m.ID)
+	switch {
+	case errors.Is(err, store.ErrHeld), errors.Is(err, store.ErrMeetingNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	delete(p.state, m.ID)
+	p.o.Logger.Info("meeting published and trimmed from the database", "meeting", m.ID, "frames", m.Frames)
+	return nil
 }
 
 // await waits for the acknowledgement of every publish in fs.

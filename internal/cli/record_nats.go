@@ -15,13 +15,17 @@ import (
 	"github.com/confrec/confrec/store"
 )
 
-// flgRecorderID names a recorder in the messages it publishes.
-const flgRecorderID = "recorder-id"
+// Flags of record for NATS besides natsFlags.
+const (
+	flgRecorderID = "recorder-id"
+	flgNATSTrim   = "nats-trim-after"
+)
 
 // recordNATSFlags are record's flags for publishing to NATS.
 func recordNATSFlags() []cli.Flag {
 	return append(natsFlags(),
-		&cli.StringFlag{Name: flgRecorderID, Category: catNATS, Usage: "name this recorder `ID` in what it publishes (default: the host's name)"})
+		&cli.StringFlag{Name: flgRecorderID, Category: catNATS, Usage: "name this recorder `ID` in what it publishes (default: the host's name)"},
+		&cli.DurationFlag{Name: flgNATSTrim, Category: catNATS, Usage: "delete a meeting from --db once NATS holds all of it and its recording ended `AGE` ago (default: keep; a legal hold keeps it)"})
 }
 
 // natsPublishing publishes what record stores to NATS (package natsfeed).
@@ -41,6 +45,12 @@ func connectPublishing(c *cli.Context, logger *slog.Logger) (*natsPublishing, er
 	id := c.String(flgRecorderID)
 	if c.String(flgNATS) == "" && id != "" {
 		return nil, usagef("--%s names this recorder in what it publishes to NATS: give --%s too", flgRecorderID, flgNATS)
+	}
+	if c.String(flgNATS) == "" && c.IsSet(flgNATSTrim) {
+		return nil, usagef("--%s deletes what NATS holds: give --%s too", flgNATSTrim, flgNATS)
+	}
+	if c.Duration(flgNATSTrim) < 0 {
+		return nil, usagef("--%s %v: give a positive age", flgNATSTrim, c.Duration(flgNATSTrim))
 	}
 	if id == "" {
 		host, err := os.Hostname()
@@ -64,7 +74,14 @@ func (p *natsPublishing) start(c *cli.Context, db *store.DB) error {
 	if p == nil {
 		return nil
 	}
-	pub, err := natsfeed.NewPublisher(db, p.js, natsfeed.PublisherOptions{Recorder: p.id, Logger: p.logger, Replicas: c.Int(flgNATSReplicas)})
+	o := natsfeed.PublisherOptions{Recorder: p.id, Logger: p.logger, Replicas: c.Int(flgNATSReplicas)}
+	if age := c.Duration(flgNATSTrim); age > 0 {
+		o.Trim = func(m *store.Meeting) bool {
+			n := len(m.Sessions)
+			return recordingEnded(m) && n > 0 && time.Since(m.Sessions[n-1].End) >= age // follow.go
+		}
+	}
+	pub, err := natsfeed.NewPublisher(db, p.js, o)
 	if err != nil {
 		return err
 	}

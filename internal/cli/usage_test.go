@@ -41,6 +41,12 @@ func TestUsageErrors(t *testing.T) {
 		{"missing database", nil, []string{"--db", missing, "meetings"}, 1, "no database at this path"},
 		{"not a database", nil, []string{"--db", notDB, "meetings"}, 1, "not a confrec database"},
 		{"database is a directory", nil, []string{"--db", dir, "meetings"}, 1, "is a directory"},
+		{"recorder-id without nats", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--recorder-id", "a"}, 2, "--recorder-id names this recorder in what it publishes to NATS: give --nats too"},
+		{"trim without nats", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--nats-trim-after", "1h"}, 2, "--nats-trim-after deletes what NATS holds: give --nats too"},
+		{"nats not a url", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--nats", "http://127.0.0.1:4222"}, 2, `--nats: "http://127.0.0.1:4222" is not a nats:// or tls:// URL`},
+		{"nats url with a password", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--nats", "nats://u:secret-pw@127.0.0.1:4222"}, 2, "--nats: put no user or password in the URL"},
+		{"bad recorder id", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--nats", "nats://127.0.0.1:4222", "--recorder-id", "a b"}, 2, "--recorder-id: recorder ID"},
+		{"archive without nats", nil, []string{"--db", missing, "archive"}, 2, "give --nats URLS"},
 		{"missing scenario", nil, []string{"replay", "serve", "--scenario", filepath.Join(dir, "none.jsonl")}, 1, "open scenario"},
 	}
 	for _, tt := range tests {
