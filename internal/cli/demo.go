@@ -20,6 +20,9 @@ const demoPassword confctl.Secret = "demo-host-password"
 
 // demoCommand is `confrec demo`, which records scenario, a sample meeting
 // in JSON Lines (the bundled one: main embeds it).
+// flgCluster makes demo show a fleet on one host (demo_cluster.go).
+const flgCluster = "cluster"
+
 func demoCommand(scenario []byte) *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
@@ -29,6 +32,8 @@ records it through the full token flow into --db (a new temporary file unless --
 given), and prints the meeting and its frames per action. Then a stand-in enterprise starts four
 meetings one after another, and a discoverer (record --discover) finds and records each without
 being told its ID. Last come the commands to explore the database further.`,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: flgCluster,
+			Usage: "instead, show a fleet on one host: an embedded NATS server, two recorders publishing to it (one stops abruptly and starts again) and an archiver"}},
 		OnUsageError: onUsageError,
 		Action:       func(c *cli.Context) error { return runDemo(c, scenario) },
 	}
@@ -56,6 +61,20 @@ func runDemo(c *cli.Context, scenario []byte) error {
 			return fmt.Errorf("make a directory for the demo database: %w", err)
 		}
 		path = filepath.Join(dir, "demo.db")
+	}
+	if c.Bool(flgCluster) {
+		dir := filepath.Dir(path)
+		if c.IsSet(flgDB) {
+			if dir, err = os.MkdirTemp("", "confrec-demo-cluster-"); err != nil {
+				return fmt.Errorf("make a directory for the demo: %w", err)
+			}
+		}
+		if err := demoCluster(c, script, dir, logger); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "\nExplore the archive:\n  confrec --db %[1]s meetings\n  confrec --db %[1]s info %[2]s\n",
+			filepath.Join(dir, "archive.db"), demoClusterMeetings[2].id)
+		return nil
 	}
 	srv, err := standin.NewServer([]*standin.Script{script}, &standin.ServerOptions{Speed: 0, Password: demoPassword, Logger: logger})
 	if err != nil {

@@ -70,3 +70,35 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoCluster: demo --cluster shows the archive whole after one
+// recorder stopped abruptly and started again, and the commands it
+// suggests work.
+func TestDemoCluster(t *testing.T) {
+	t.Parallel()
+	r := mustRun(t, nil, "demo", "--cluster")
+	rows := 0
+	for line := range strings.Lines(r.stdout) {
+		f := strings.Fields(line)
+		if len(f) >= 6 && strings.HasPrefix(f[0], "9867000") {
+			rows++
+			if f[2] != f[3] || !strings.Contains(line, "verified, the same as the recorder's") {
+				t.Errorf("meeting %s: recorded %s frames, archived %s: %s", f[0], f[2], f[3], line)
+			}
+		}
+	}
+	if rows != 4 || !strings.Contains(r.stdout, "rec-b stopped abruptly") {
+		t.Errorf("demo --cluster printed %d meetings:\n%s", rows, r.stdout)
+	}
+	for line := range strings.Lines(r.stdout) {
+		if args, ok := strings.CutPrefix(strings.TrimSpace(line), "confrec "); ok {
+			mustRun(t, nil, strings.Fields(args)...)
+		}
+	}
+	for line := range strings.Lines(r.stdout) {
+		if _, p, ok := strings.Cut(strings.TrimSpace(line), "--db "); ok {
+			os.RemoveAll(filepath.Dir(strings.Fields(p)[0]))
+			break
+		}
+	}
+}
