@@ -51,6 +51,10 @@ func connectNATS(c *cli.Context, name, waiting string, logger *slog.Logger) (*na
 		}
 		return nil, nil, nil
 	}
+	tok, err := readSecretFile(c.String(flgNATSTokenFile), envNATSToken)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--%s: %w", flgNATSTokenFile, err)
+	}
 	for _, s := range strings.Split(servers, ",") {
 		u, err := url.Parse(strings.TrimSpace(s))
 		if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
@@ -58,6 +62,9 @@ func connectNATS(c *cli.Context, name, waiting string, logger *slog.Logger) (*na
 		}
 		if u.User != nil {
 			return nil, nil, usagef("--%s: put no user or password in the URL: give --%s or --%s", flgNATS, flgNATSCreds, flgNATSTokenFile)
+		}
+		if tok != "" && u.Scheme == "nats" && !loopbackOnly(u.Host) {
+			return nil, nil, usagef("--%s: %s would carry the NATS token in clear text beyond this host: use tls://", flgNATS, redactURL(s))
 		}
 	}
 	opts := []nats.Option{
@@ -78,9 +85,10 @@ func connectNATS(c *cli.Context, name, waiting string, logger *slog.Logger) (*na
 		}
 		opts = append(opts, nats.UserCredentials(f))
 	}
-	tok, err := readSecretFile(c.String(flgNATSTokenFile), envNATSToken)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--%s: %w", flgNATSTokenFile, err)
+	if tok != "" || c.String(flgNATSCreds) != "" {
+		// Only the servers given: one that names others (its cluster's
+		// INFO) cannot send our credentials to a server of its choosing.
+		opts = append(opts, nats.IgnoreDiscoveredServers())
 	}
 	if tok != "" {
 		opts = append(opts, nats.Token(tok.Reveal()))

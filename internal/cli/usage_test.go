@@ -46,6 +46,7 @@ func TestUsageErrors(t *testing.T) {
 		{"nats not a url", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--nats", "http://127.0.0.1:4222"}, 2, `--nats: "http://127.0.0.1:4222" is not a nats:// or tls:// URL`},
 		{"nats url with a password", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--nats", "nats://u:secret-pw@127.0.0.1:4222"}, 2, "--nats: put no user or password in the URL"},
 		{"bad recorder id", recordEnv(), []string{"--db", missing, "record", "--conf-id", "1", "--nats", "nats://127.0.0.1:4222", "--recorder-id", "a b"}, 2, "--recorder-id: recorder ID"},
+		{"nats token in clear beyond the host", append(recordEnv(), "CONFREC_NATS_TOKEN=tok-s3cret"), []string{"--db", missing, "record", "--conf-id", "1", "--nats", "nats://10.1.2.3:4222"}, 2, "--nats: nats://10.1.2.3:4222 would carry the NATS token in clear text beyond this host: use tls://"},
 		{"archive without nats", nil, []string{"--db", missing, "archive"}, 2, "give --nats URLS"},
 		{"missing scenario", nil, []string{"replay", "serve", "--scenario", filepath.Join(dir, "none.jsonl")}, 1, "open scenario"},
 	}
