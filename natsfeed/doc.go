@@ -19,6 +19,15 @@
 // reported and not stored, and each recorder's session becomes a session
 // of the archive with the recorder named in its attributes.
 //
+// [Leases] (lease.go) share the meetings of an enterprise among the
+// recorders of a fleet: a recorder claims a meeting before recording it
+// with a lease in the key-value bucket [LeaseBucket] (key [LeaseKey] of
+// the conference ID, value the recorder ID, renewed every third of its
+// TTL, deleted when the recording ends), so that one recorder records it
+// at a time; the leases of a recorder that dies expire and the others take
+// its meetings over. Heartbeats and rendezvous hashing spread the meetings
+// over the live recorders.
+//
 // The wire (message.go): one message per frame, its bytes the exact
 // payload, its headers the meeting, recorder, session, seq, receive time,
 // direction, opcode and chain link; Nats-Msg-Id makes a republish a
@@ -31,4 +40,8 @@
 // unless the server syncs always: an archive that must survive a power
 // loss runs its NATS servers with sync_interval: always and the stream
 // replicated (Replicas 3). See EnsureStream.
+//
+// Leases need NATS: while it does not answer, no recorder claims a new
+// meeting, and the recordings under way go on. Their bucket keeps the
+// markers of expired keys (nats-server 2.11 or later).
 package natsfeed
