@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/confrec/confrec/confctl"
@@ -46,6 +47,7 @@ type Discoverer struct {
 	nonces       map[string]time.Time      // webhook nonces seen → their timestamp
 	noncesPruned time.Time
 	logged       string // the last passwords-file error logged
+	claimLogged  string // the last Claimer error logged ("": none)
 
 	hookRefused       int       // webhook callbacks refused since the last logged
 	hookRefusedLogged time.Time // when one was last logged
@@ -95,6 +97,10 @@ func (d *Discoverer) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(d.o.Poll)
 	defer tick.Stop()
+	var freed <-chan string
+	if d.o.Claimer != nil {
+		freed = d.o.Claimer.Freed()
+	}
 	for {
 		d.poll(ctx)
 		for waiting := true; waiting; {
@@ -104,7 +110,9 @@ func (d *Discoverer) Run(ctx context.Context) error {
 			case <-tick.C:
 				waiting = false
 			case id := <-d.kicks:
-				d.started(ctx, id)
+				d.started(ctx, id, "webhook")
+			case id := <-freed:
+				d.started(ctx, id, "lease expired")
 			}
 		}
 	}
@@ -300,9 +308,10 @@ func (d *Discoverer) online(ctx context.Context, each func(*confctl.ConferenceIn
 	return seen, fmt.Errorf("%s: more than %d pages", confctl.OnlineMeetingsPath, maxPages)
 }
 
-// started handles a webhook's word that meeting id started: it asks for
-// the meeting's details and records it if it is to be recorded.
-func (d *Discoverer) started(ctx context.Context, id string) {
+// started handles a webhook's word that meeting id started, or the
+// Claimer's that its recorder died (why says which): it asks for the
+// meeting's details and records it if it is to be recorded.
+func (d *Discoverer) started(ctx context.Context, id, why string) {
 	d.mu.Lock()
 	_, busy := d.active[id]
 	d.mu.Unlock()
@@ -311,20 +320,20 @@ func (d *Discoverer) started(ctx context.Context, id string) {
 	}
 	tok, err := d.accessToken(ctx)
 	if err != nil {
-		d.log.Warn("meeting started (webhook): no access token to look it up; the next poll will", "meeting", id, "err", err)
+		d.log.Warn("meeting started ("+why+"): no access token to look it up; the next poll will", "meeting", id, "err", err)
 		return
 	}
 	ci, err := d.detail(ctx, tok, id)
 	if err != nil {
 		d.o.Observer.TokenFailure("conf_detail")
-		d.log.Warn("meeting started (webhook): its details could not be read; the next poll will look", "meeting", id, "err", err)
+		d.log.Warn("meeting started ("+why+"): its details could not be read; the next poll will look", "meeting", id, "err", err)
 		return
 	}
 	if ci.ConferenceID == "" {
 		ci.ConferenceID = id
 	}
 	if ci.ConferenceID != id {
-		d.log.Warn("meeting started (webhook): details of another meeting returned", "meeting", id)
+		d.log.Warn("meeting started ("+why+"): details of another meeting returned", "meeting", id)
 		return
 	}
 	d.consider(ctx, &ci, true)
@@ -374,7 +383,15 @@ func (d *Discoverer) consider(ctx context.Context, ci *confctl.ConferenceInfo, d
 	wasUnrecordable := d.unrecordable[ci.ConferenceID] != ""
 	delete(d.unrecordable, ci.ConferenceID)
 	delete(d.detailless, ci.ConferenceID)
-	d.active[ci.ConferenceID] = inst
+	d.active[ci.ConferenceID] = inst // the claim below is asked for once at a time
+	d.mu.Unlock()
+	claim, ok := d.claim(ctx, ci.ConferenceID)
+	d.mu.Lock()
+	if !ok {
+		delete(d.active, ci.ConferenceID)
+		d.mu.Unlock()
+		return
+	}
 	n := len(d.active)
 	d.mu.Unlock()
 	d.o.Observer.SetRecording(n)
@@ -383,7 +400,32 @@ func (d *Discoverer) consider(ctx context.Context, ci *confctl.ConferenceInfo, d
 	opts := d.o.Record
 	opts.ConfID = ci.ConferenceID
 	opts.Password = pw
-	d.wg.Go(func() { d.record(ctx, ci.ConferenceID, inst, &opts) })
+	d.wg.Go(func() { d.record(ctx, ci.ConferenceID, inst, &opts, claim) })
+}
+
+// claim asks the Claimer, if any, whether this recorder is to record
+// meeting id: ok with the Claim (nil without a Claimer). A Claimer's
+// error is logged when it differs from the last one logged.
+func (d *Discoverer) claim(ctx context.Context, id string) (c Claim, ok bool) {
+	if d.o.Claimer == nil {
+		return nil, true
+	}
+	c, err := d.o.Claimer.Claim(ctx, id)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	d.mu.Lock()
+	logIt := msg != d.claimLogged
+	d.claimLogged = msg
+	d.mu.Unlock()
+	switch {
+	case err != nil && logIt:
+		d.log.Warn("meetings cannot be claimed: not recorded until they can", "meeting", id, "err", err)
+	case err == nil && logIt:
+		d.log.Info("meetings can be claimed again")
+	}
+	return c, err == nil && c != nil
 }
 
 // selected reports whether the filters select meeting ci.
@@ -457,9 +499,19 @@ func (d *Discoverer) markUnrecordable(id, why string) {
 	}
 }
 
-// record runs one meeting's recording and books its end.
-func (d *Discoverer) record(ctx context.Context, id, inst string, opts *recorder.Options) {
-	res, err := recorder.Record(ctx, d.db, *opts)
+// record runs one meeting's recording and books its end. With a claim
+// the recording stops when the claim is lost, and the claim is released
+// when it ends.
+func (d *Discoverer) record(ctx context.Context, id, inst string, opts *recorder.Options, claim Claim) {
+	rctx, stopWatching, lost := ctx, func() {}, func() bool { return false }
+	if claim != nil {
+		rctx, stopWatching, lost = watchClaim(ctx, claim)
+	}
+	res, err := recorder.Record(rctx, d.db, *opts)
+	stopWatching()
+	if claim != nil {
+		claim.Release()
+	}
 	d.mu.Lock()
 	delete(d.active, id)
 	n := len(d.active)
@@ -472,6 +524,8 @@ func (d *Discoverer) record(ctx context.Context, id, inst string, opts *recorder
 	d.mu.Unlock()
 	d.o.Observer.SetRecording(n)
 	switch {
+	case err == nil && lost():
+		d.log.Info("recording ended", "meeting", id, "how", res.Ended, "sessions", res.Sessions, "claim_lost", true)
 	case err == nil:
 		d.log.Info("recording ended", "meeting", id, "how", res.Ended, "sessions", res.Sessions)
 	case errors.Is(err, recorder.ErrPasswordRefused):
@@ -481,6 +535,24 @@ func (d *Discoverer) record(ctx context.Context, id, inst string, opts *recorder
 	default:
 		d.log.Error("recording failed: retrying at the next poll", "meeting", id, "err", err)
 	}
+}
+
+// watchClaim returns a context of ctx cancelled when claim is lost, the
+// function that stops watching, and whether the claim was lost.
+func watchClaim(ctx context.Context, claim Claim) (context.Context, func(), func() bool) {
+	rctx, cancel := context.WithCancel(ctx)
+	var lost atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-claim.Lost():
+			lost.Store(true)
+			cancel()
+		case <-rctx.Done():
+		}
+	}()
+	return rctx, func() { cancel(); <-done }, lost.Load
 }
 
 // reloadPasswords re-reads the passwords file if it changed; an error is

@@ -26,10 +26,17 @@
 // Discoverer.Ready tells whether the last poll succeeded, and an Observer
 // is told of polls, failures and counts, for metrics.
 //
+// A fleet of recorders shares the meetings through a Claimer
+// (Options.Claimer; natsfeed.Leases is one): a meeting is recorded only
+// once claimed, its recording stops when its Claim is lost, and the Claim
+// is released when the recording ends. The meetings the Claimer names on
+// Freed (their recorder died) are looked at at once, as a webhook's.
+//
 // # Caveats
 //
 // The Discoverer does not end a recording itself: a recording ends when its
-// meeting's socket says the meeting ended (or Run's context is done). A
+// meeting's socket says the meeting ended, its Claim is lost, or Run's
+// context is done. A
 // meeting whose recording ended is not started again for as long as the
 // online list names the same run of it (conferenceID, confUUID, start
 // time).

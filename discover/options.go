@@ -77,6 +77,12 @@ type Options struct {
 	// Observer is told of polls, token failures and the number of
 	// meetings recorded and unrecordable. Nil means nobody.
 	Observer Observer
+
+	// Claimer, when not nil, shares the meetings with other recorders:
+	// a meeting is recorded only with its Claim, its recording stops when
+	// the Claim is lost, and the Claim is released when it ends. Nil
+	// means this recorder records every meeting.
+	Claimer Claimer
 }
 
 // Observer is told of the discovery's events, for metrics. Its methods
