@@ -53,6 +53,15 @@ With --discover it records every running meeting of the enterprise instead, foun
 management API (App ID authentication with --app-id and the App Key), until SIGINT/SIGTERM; host
 passwords come from --passwords-file or from the service. --wait waits for a named meeting to start.
 
+With --discover and --nats, recorders share the meetings: each claims a meeting before recording it
+with a lease in the JetStream key-value bucket confrec-leases (key: the conference ID, value: the
+--recorder-id), renewed every third of --lease-ttl (default 6s) and deleted when the recording ends.
+One recorder records a meeting at a time; when a recorder dies its leases expire and the others take
+its meetings over within --lease-ttl and a --poll, as new sessions. A recorder claims at once the
+meetings it ranks first for among the live recorders (each renews a heartbeat key; rendezvous
+hashing), and the others after two polls unclaimed. A recording whose lease another recorder took
+stops. While NATS does not answer no meeting is claimed, and the recordings under way go on.
+
 The host password is read from --password-file or $` + envPassword + `, never from a flag value.
 With --ws-url (a full connect URL with confID and tmpToken) there is no token flow: one connection,
 and a drop ends the recording with an error.
@@ -75,7 +84,7 @@ $XDG_RUNTIME_DIR/confrec/, else $TMPDIR/confrec-UID/, else ~/.cache/confrec/.`,
 			&cli.BoolFlag{Name: flgInsecure, Category: catConnect, Usage: "do not verify TLS certificates, and let an https --api-url hand out a cleartext ws:// WebSocket URL (self-hosted test deployments only)"},
 			&cli.StringFlag{Name: flgCAFile, Category: catConnect, Usage: "trust the PEM certificates in `FILE` besides the system's"},
 			metricsListenFlag(), metricsPasswordFileFlag(),
-		}, append(append(uiFlags(), recordNATSFlags()...), discoverFlags()...)...),
+		}, append(append(append(uiFlags(), recordNATSFlags()...), leaseFlags()...), discoverFlags()...)...),
 		OnUsageError: onUsageError,
 		Action:       runRecord,
 	}
@@ -88,6 +97,9 @@ func runRecord(c *cli.Context) error {
 	}
 	if c.Bool(flgDiscover) {
 		return runDiscover(c, logger)
+	}
+	if err := checkLeaseFlags(c); err != nil { // record_leases.go
+		return err
 	}
 	ids, err := recordMeetings(c)
 	if err != nil {

@@ -66,6 +66,9 @@ func runDiscover(c *cli.Context, logger *slog.Logger) error {
 			return usagef("--%s and --%s do not go together: --%s finds the meetings and their passwords itself", flgDiscover, f, flgDiscover)
 		}
 	}
+	if err := checkLeaseFlags(c); err != nil {
+		return err
+	}
 	dopts, err := discoverOptions(c)
 	if err != nil {
 		return err
@@ -82,9 +85,17 @@ func runDiscover(c *cli.Context, logger *slog.Logger) error {
 		obs = m
 	}
 	dopts.Observer = &gcTuner{Observer: obs, logger: logger}
+	shared, err := startLeases(c, rs.feed, &dopts, logger) // record_leases.go
+	if err != nil {
+		return rs.close(err)
+	}
 	d, err := discover.New(db, dopts)
 	if err == nil {
-		mon.serve(db, metrics.Check{Name: "discovery", Check: d.Ready})
+		checks := []metrics.Check{{Name: "discovery", Check: d.Ready}}
+		if shared != nil {
+			checks = append(checks, shared.check())
+		}
+		mon.serve(db, checks...)
 		var stopHooks func()
 		stopHooks, err = serveWebhooks(c, d, logger)
 		if err == nil {
@@ -93,6 +104,7 @@ func runDiscover(c *cli.Context, logger *slog.Logger) error {
 			stopHooks()
 		}
 	}
+	shared.stop() // after every recording released its lease
 	return rs.close(err)
 }
 
