@@ -34,6 +34,15 @@
 // duplicate. A frame larger than [ChunkSize] goes as several messages,
 // reassembled exactly by the Archiver.
 //
+// # Map
+//
+//   - stream.go: the stream (EnsureStream) and its duplicate window.
+//   - message.go: the wire, one message per frame or chunk and per
+//     session event, and its decoding.
+//   - publisher.go: Publisher, a recorder's database to the stream.
+//   - archiver.go: Archiver, the stream to an archive database.
+//   - lease.go: Leases, which recorder of a fleet records each meeting.
+//
 // # Caveats
 //
 // JetStream acknowledges a publish before its file store syncs to disk

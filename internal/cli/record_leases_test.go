@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -289,5 +290,33 @@ func waitArchived(t *testing.T, url, durable string) {
 			t.Fatalf("the archive has not consumed the stream after a minute: %+v, %v", fmt.Sprint(info), err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestLeaseTTLFlag: --lease-ttl without --discover and --nats, or under a
+// second, is a usage error, and creates nothing.
+func TestLeaseTTLFlag(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	keyFile := appKeyFile(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"without discover", []string{"record", "--conf-id", "1", "--nats", "nats://127.0.0.1:1", "--lease-ttl", "3s"}, "give --discover and --nats"},
+		{"without nats", discoverArgs(missing, "http://127.0.0.1:1", keyFile, "--lease-ttl", "3s")[2:], "give --discover and --nats"},
+		{"too short", discoverArgs(missing, "http://127.0.0.1:1", keyFile, "--nats", "nats://127.0.0.1:1", "--lease-ttl", "500ms")[2:], "at least 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, recordEnv(), append([]string{"--db", missing}, tt.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("a refused command line created the database")
 	}
 }
