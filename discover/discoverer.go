@@ -411,14 +411,7 @@ func (d *Discoverer) claim(ctx context.Context, id string) (c Claim, ok bool) {
 		return nil, true
 	}
 	c, err := d.o.Claimer.Claim(ctx, id)
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
-	d.mu.Lock()
-	logIt := msg != d.claimLogged
-	d.claimLogged = msg
-	d.mu.Unlock()
+	logIt := d.changed(&d.claimLogged, err)
 	switch {
 	case err != nil && logIt:
 		d.log.Warn("meetings cannot be claimed: not recorded until they can", "meeting", id, "err", err)
@@ -555,6 +548,21 @@ func watchClaim(ctx context.Context, claim Claim) (context.Context, func(), func
 	return rctx, func() { cancel(); <-done }, lost.Load
 }
 
+// changed keeps err's text (nil: "") in *last, and reports whether it
+// differs from the one kept before: an error repeated at each poll is
+// logged once, and its end once.
+func (d *Discoverer) changed(last *string, err error) bool {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	differs := msg != *last
+	*last = msg
+	return differs
+}
+
 // reloadPasswords re-reads the passwords file if it changed; an error is
 // logged once, and the passwords read before stay in use.
 func (d *Discoverer) reloadPasswords() {
@@ -562,14 +570,7 @@ func (d *Discoverer) reloadPasswords() {
 		return
 	}
 	changed, err := d.o.Passwords.Reload()
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
-	d.mu.Lock()
-	logIt := msg != d.logged
-	d.logged = msg
-	d.mu.Unlock()
+	logIt := d.changed(&d.logged, err)
 	switch {
 	case err != nil && logIt:
 		d.log.Error("passwords file not re-read: the passwords read before stay in use", "err", err)
