@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/confrec/confrec/internal/natstest"
 	"github.com/confrec/confrec/store"
 )
 
@@ -27,15 +27,7 @@ func benchFrames() int {
 // when syncAlways, and returns a JetStream client of it with the stream.
 func benchServer(b *testing.B, syncAlways bool) jetstream.JetStream {
 	b.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: b.TempDir(), NoLog: true, NoSigs: true, SyncAlways: syncAlways})
-	if err != nil {
-		b.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		b.Fatal("the NATS server did not start")
-	}
-	b.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	s := natstest.Start(b, b.TempDir(), &natstest.Options{SyncAlways: syncAlways})
 	nc, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		b.Fatal(err)

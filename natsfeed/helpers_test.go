@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/confrec/confrec/internal/natstest"
 	"github.com/confrec/confrec/store"
 )
 
@@ -19,22 +20,7 @@ import (
 // dir, on port (0: any), until t ends or it is shut down.
 func startNATS(t *testing.T, dir string, port int) *server.Server {
 	t.Helper()
-	if port == 0 {
-		port = -1
-	}
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not start")
-	}
-	t.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
-	return s
+	return natstest.Start(t, dir, &natstest.Options{Port: port})
 }
 
 // natsPort is the port s listens on.
