@@ -43,7 +43,7 @@ type ArchiverOptions struct {
 	// Wait bounds how long a batch waits for messages (default 200ms).
 	Wait time.Duration
 	// Replicas, when not 0, makes Run create or update the stream first
-	// (EnsureStream) with that many replicas.
+	// (EnsureStream) with that many replicas, or KeepReplicas.
 	Replicas int
 }
 

@@ -37,7 +37,7 @@ type PublisherOptions struct {
 	// (default 5s; the first waits are shorter).
 	Retry time.Duration
 	// Replicas, when not 0, makes Run create or update the stream first
-	// (EnsureStream) with that many replicas.
+	// (EnsureStream) with that many replicas, or KeepReplicas.
 	Replicas int
 	// Trim, when not nil, is asked of each meeting whose every frame and
 	// session event JetStream has acknowledged: when it returns true, the

@@ -66,7 +66,7 @@ func runArchive(c *cli.Context) error {
 	}
 	stopServing := serveSnapshots(c, db, logger)
 	logger.Info("archiving", "db", c.String(flgDB), "consumer", durable, "servers", redactURL(c.String(flgNATS)))
-	a := natsfeed.NewArchiver(db, js, natsfeed.ArchiverOptions{Durable: durable, Logger: logger, Replicas: c.Int(flgNATSReplicas)})
+	a := natsfeed.NewArchiver(db, js, natsfeed.ArchiverOptions{Durable: durable, Logger: logger, Replicas: natsReplicas(c)})
 	err = a.Run(c.Context)
 	stopServing()
 	if cerr := db.Close(); cerr != nil && err == nil {

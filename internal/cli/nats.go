@@ -11,6 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/urfave/cli/v2"
+
+	"github.com/confrec/confrec/natsfeed"
 )
 
 // Flags of record and archive for NATS JetStream (package natsfeed).
@@ -30,7 +32,8 @@ func natsFlags() []cli.Flag {
 			Usage: "the NATS servers `URLS` (comma-separated, nats:// or tls://) of the JetStream stream " + "CONFREC"},
 		&cli.StringFlag{Name: flgNATSCreds, Category: catNATS, Usage: "authenticate to NATS with the credentials `FILE` (JWT and NKey seed)"},
 		&cli.StringFlag{Name: flgNATSTokenFile, Category: catNATS, Usage: "authenticate to NATS with the token in `FILE` (else $" + envNATSToken + ")"},
-		&cli.IntFlag{Name: flgNATSReplicas, Value: 1, Category: catNATS, Usage: "keep the stream on `N` servers (3 for an archive that survives a server's loss)"},
+		&cli.IntFlag{Name: flgNATSReplicas, Category: catNATS, DefaultText: "as the stream has, 1 for a new one",
+			Usage: "keep the stream on `N` servers (3 for an archive that survives a server's loss)"},
 	}
 }
 
@@ -50,6 +53,9 @@ func connectNATS(c *cli.Context, name, waiting string, logger *slog.Logger) (*na
 			}
 		}
 		return nil, nil, nil
+	}
+	if n := c.Int(flgNATSReplicas); c.IsSet(flgNATSReplicas) && (n < 1 || n > 5) {
+		return nil, nil, usagef("--%s: %d: JetStream keeps a stream on 1 to 5 servers", flgNATSReplicas, n)
 	}
 	tok, err := readSecretFile(c.String(flgNATSTokenFile), envNATSToken)
 	if err != nil {
@@ -106,6 +112,17 @@ func connectNATS(c *cli.Context, name, waiting string, logger *slog.Logger) (*na
 		return nil, nil, fmt.Errorf("connect to NATS: %w", err)
 	}
 	return nc, js, nil
+}
+
+// natsReplicas is --nats-replicas as natsfeed takes it: unless given, the
+// stream keeps the replicas it has (natsfeed.KeepReplicas), so that a
+// process started without the flag does not scale down a stream that
+// others keep on three servers.
+func natsReplicas(c *cli.Context) int {
+	if !c.IsSet(flgNATSReplicas) {
+		return natsfeed.KeepReplicas
+	}
+	return c.Int(flgNATSReplicas)
 }
 
 // redactURL keeps a URL's scheme and host only, for a message.

@@ -74,7 +74,7 @@ func (p *natsPublishing) start(c *cli.Context, db *store.DB) error {
 	if p == nil {
 		return nil
 	}
-	o := natsfeed.PublisherOptions{Recorder: p.id, Logger: p.logger, Replicas: c.Int(flgNATSReplicas)}
+	o := natsfeed.PublisherOptions{Recorder: p.id, Logger: p.logger, Replicas: natsReplicas(c)}
 	if age := c.Duration(flgNATSTrim); age > 0 {
 		o.Trim = func(m *store.Meeting) bool {
 			n := len(m.Sessions)
