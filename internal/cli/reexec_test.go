@@ -33,18 +33,24 @@ func TestMain(m *testing.M) {
 	}
 	// The recorders the tests start serve their snapshot sockets in a
 	// directory of this run, removed at its end, not in the user's: a
-	// recorder a test kills leaves its socket behind.
-	runDir, err := os.MkdirTemp("", "confrec-test-")
+	// recorder a test kills leaves its socket behind. A nats-server the
+	// tests build goes there too.
+	var err error
+	testRunDir, err = os.MkdirTemp("", "confrec-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Setenv("XDG_RUNTIME_DIR", runDir)
+	os.Setenv("XDG_RUNTIME_DIR", testRunDir)
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		os.RemoveAll(runDir)
+		os.RemoveAll(testRunDir)
 		os.Exit(code)
 	}))
 }
+
+// testRunDir is the directory of this test run (TestMain's), removed at
+// its end.
+var testRunDir string
 
 // confrecMain is what the confrec binary's main does, with the bundled
 // scenario read from the file $CONFREC_TEST_DEMO names (the repository's

@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/confrec/confrec/natsfeed"
+)
+
+// TestNATSClusterNodeKilled: two recorders publish two meetings to a
+// stream of three replicas on a real cluster of three nats-server
+// processes, and an archive consumes it; while the meetings run, the
+// stream's leader is killed with SIGKILL, the others go on without it, and
+// it comes back. The archive holds both meetings whole: each recorder's
+// frames byte for byte and once, its sessions, its hash chain; verify
+// passes; and the stream has its three replicas again, all current.
+//
+// The node comes back because a host that dies is restarted: its rejoin,
+// catching up from the new leaders, is the part of the failure where a
+// stream may deliver again or lose what it acknowledged. The minute
+// without it is the stream on two replicas, a bare majority.
+func TestNATSClusterNodeKilled(t *testing.T) {
+	t.Parallel()
+	cluster := startNATSCluster(t)
+	urls := cluster.URLs()
+	ids := []string{"986512347", "986512348"}
+	// The sample meeting, and a copy of it under another ID, at 20 times
+	// their speed: 30 s each.
+	basic, err := os.ReadFile(testdata("scenario-basic.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := writeFile(t, "scenario-second.jsonl", strings.ReplaceAll(string(basic), ids[0], ids[1]))
+	srv := startServe(t, serveEnv(), "--scenario", testdata("scenario-basic.jsonl"), "--scenario", second, "--speed", "20")
+	dir := t.TempDir()
+	archDB := filepath.Join(dir, "archive.db")
+	var recs []*recording
+	var recDBs []string
+	for i, id := range ids {
+		db := filepath.Join(dir, fmt.Sprintf("rec-%d.db", i+1))
+		recs = append(recs, startRecord(t, recordEnv(), `msg="meeting title"`, "--db", db, "record", "--conf-id", id, "--api-url", srv.URL,
+			"--nats", urls, "--nats-replicas", "3", "--recorder-id", fmt.Sprintf("rec-%d", i+1)))
+		recDBs = append(recDBs, db)
+	}
+	arch := startRecord(t, nil, `msg=archiving`, "--db", archDB, "archive", "--nats", urls)
+
+	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, id := range ids {
+				t.Logf("the stream's messages of meeting %s, in its order: %s", id, streamOrder(js, natsfeed.Subject(id)))
+			}
+		}
+	})
+	// Both meetings in the stream, then its leader killed.
+	before := awaitStream(t, js, "both meetings in the stream", func(si *jetstream.StreamInfo) bool {
+		return si.State.Subjects[natsfeed.Subject(ids[0])] > 0 && si.State.Subjects[natsfeed.Subject(ids[1])] > 0
+	})
+	if before.Config.Replicas != 3 {
+		t.Fatalf("the stream has %d replicas, want 3", before.Config.Replicas)
+	}
+	leader := cluster.node(before.Cluster.Leader)
+	t.Logf("killing nats-server %s, the stream's leader, at %d messages", leader.name, before.State.Msgs)
+	cluster.kill(leader)
+	// The stream goes on with two of its three replicas: a new leader
+	// takes the recorders' frames.
+	awaitStream(t, js, "the stream going on without its leader", func(si *jetstream.StreamInfo) bool {
+		return si.Cluster.Leader != "" && si.Cluster.Leader != leader.name && si.State.Msgs >= before.State.Msgs+20
+	})
+	cluster.restart(leader)
+
+	for i, rec := range recs {
+		if err := rec.cmd.Wait(); err != nil {
+			t.Fatalf("record %s: %v\n%s", ids[i], err, rec.logs)
+		}
+		// Which recorder the kill disconnects depends on the server it
+		// happened to connect to; each one's publishing meets the
+		// stream's change of leader.
+		logs := rec.logs.String()
+		t.Logf("rec-%d: disconnected from NATS: %t; a publish failed and was retried: %t", i+1,
+			strings.Contains(logs, "NATS disconnected"), strings.Contains(logs, "publishing to NATS failed"))
+	}
+	for i, id := range ids {
+		awaitArchived(t, arch, archDB, id, info(t, recDBs[i], id))
+	}
+	if err := arch.stop(syscall.SIGINT); err != nil {
+		t.Fatalf("archive after SIGINT: %v\n%s", err, arch.logs)
+	}
+	archiveWarnedNot(t, arch)
+	for i, id := range ids {
+		archivedWhole(t, archDB, recDBs[i], id, fmt.Sprintf("rec-%d", i+1))
+	}
+	final := awaitStream(t, js, "the stream's three replicas current", func(si *jetstream.StreamInfo) bool {
+		return allCurrent(si.Cluster)
+	})
+	if final.Config.Replicas != 3 {
+		t.Errorf("the stream has %d replicas, want 3", final.Config.Replicas)
+	}
+	// Acknowledgements sent to the consumer's leader as it was killed are
+	// lost: those messages stay pending until the consumer delivers them
+	// again, after its AckWait, and the archive, holding them, only
+	// acknowledges them. So pending acknowledgements are no failure here.
+	awaitJS(t, "the archive's consumer on three current replicas, every message delivered", func(ctx context.Context) (*jetstream.ConsumerInfo, error) {
+		c, err := js.Consumer(ctx, natsfeed.StreamName, "confrec-archive-archive")
+		if err != nil {
+			return nil, err
+		}
+		return c.Info(ctx)
+	}, func(ci *jetstream.ConsumerInfo) bool {
+		return allCurrent(ci.Cluster) && ci.NumPending == 0
+	})
+}
+
+// allCurrent says whether a stream's or consumer's cluster has a leader
+// and two replicas, both current.
+func allCurrent(c *jetstream.ClusterInfo) bool {
+	if c == nil || c.Leader == "" || len(c.Replicas) != 2 {
+		return false
+	}
+	for _, r := range c.Replicas {
+		if !r.Current || r.Offline {
+			return false
+		}
+	}
+	return true
+}
+
+// awaitStream waits, at most a minute, until the stream's information
+// satisfies ok, and returns it; what is the wait's purpose, for its
+// failure.
+func awaitStream(t *testing.T, js jetstream.JetStream, what string, ok func(*jetstream.StreamInfo) bool) *jetstream.StreamInfo {
+	t.Helper()
+	return awaitJS(t, what, func(ctx context.Context) (*jetstream.StreamInfo, error) {
+		s, err := js.Stream(ctx, natsfeed.StreamName)
+		if err != nil {
+			return nil, err
+		}
+		return s.Info(ctx, jetstream.WithSubjectFilter(">"))
+	}, ok)
+}
+
+// awaitJS waits, at most a minute, until what get returns satisfies ok,
+// and returns it; what is the wait's purpose, for its failure. A request
+// that fails (no leader yet) is tried again.
+func awaitJS[T any](t *testing.T, what string, get func(context.Context) (T, error), ok func(T) bool) T {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	var last T
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		v, err := get(ctx)
+		cancel()
+		if err == nil && ok(v) {
+			return v
+		}
+		last, lastErr = v, err
+		time.Sleep(200 * time.Millisecond)
+	}
+	b, _ := json.Marshal(last)
+	t.Fatalf("waited a minute for %s: the last answer was %s, error %v", what, b, lastErr)
+	return last
+}
+
+// streamOrder lists the stream's messages of subject, in the stream's
+// order, as f and the frame's seq or s and the session's: for the log of a
+// failure.
+func streamOrder(js jetstream.JetStream, subject string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, natsfeed.StreamName)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for seq := uint64(1); seq <= s.CachedInfo().State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		switch {
+		case err != nil:
+			fmt.Fprintf(&b, " %d:%v", seq, err)
+		case m.Subject != subject:
+		case m.Header.Get("Confrec-Kind") == "session":
+			fmt.Fprintf(&b, " s%s.%s", m.Header.Get("Confrec-Session"), m.Header.Get("Confrec-Event"))
+		default:
+			fmt.Fprintf(&b, " f%s", m.Header.Get("Confrec-Seq"))
+		}
+	}
+	return b.String()
+}
