@@ -45,7 +45,23 @@ type ArchiverOptions struct {
 	// Replicas, when not 0, makes Run create or update the stream first
 	// (EnsureStream) with that many replicas, or KeepReplicas.
 	Replicas int
+	// GapWait is how long a recorder's frames may wait for a frame or a
+	// session message that must be stored before them (default a minute)
+	// before the archive takes it as lost and goes on without it.
+	//
+	// The stream may hold a recorder's messages out of order: when a
+	// publish is not acknowledged (a server died, the stream's leader
+	// changed), the recorder publishes again from its last acknowledged
+	// frame, and messages it had sent after the lost ones may have been
+	// stored already. Those wait (the consumer delivers them again later)
+	// until the lost ones come again. GapWait must exceed the time a
+	// recorder takes to publish again: its AckTimeout and Retry.
+	GapWait time.Duration
 }
+
+// redeliverAfter is how long a message that waits for others is away
+// before the consumer delivers it again.
+const redeliverAfter = 250 * time.Millisecond
 
 // Archiver consumes the stream into an archive database.
 type Archiver struct {
@@ -61,6 +77,7 @@ type sourceState struct {
 	seq      uint64
 	link     store.Hash
 	sessions map[uint32]uint32 // the recorder's session → the archive's
+	waiting  time.Time         // since when its messages wait for one that must come first; zero: none waits
 }
 
 type frameKey struct {
@@ -87,6 +104,9 @@ func NewArchiver(db *store.DB, js jetstream.JetStream, o ArchiverOptions) *Archi
 	}
 	if o.Batch <= 0 {
 		o.Batch = 256
+	}
+	if o.GapWait <= 0 {
+		o.GapWait = time.Minute
 	}
 	if o.Wait <= 0 {
 		o.Wait = 200 * time.Millisecond
@@ -207,11 +227,20 @@ func (a *Archiver) handle(ctx context.Context, msg jetstream.Msg) ([]jetstream.M
 		return nil, err
 	}
 	if p.kind == kindSession {
+		if p.after > src.seq && a.hold(msg, src) {
+			return nil, nil
+		}
 		a.truncate(p, 0)
 		return []jetstream.Msg{msg}, a.session(ctx, p, src)
 	}
 	if p.frame.Seq <= src.seq {
 		return []jetstream.Msg{msg}, nil // delivered again
+	}
+	if p.frame.Seq > src.seq+1 || p.session != 0 && src.sessions[p.session] == 0 {
+		// Frames before it, or its session's beginning, not stored yet.
+		if a.hold(msg, src) {
+			return nil, nil
+		}
 	}
 	a.truncate(p, p.frame.Seq)
 	if p.n > 1 {
@@ -238,6 +267,21 @@ func (a *Archiver) handle(ctx context.Context, msg jetstream.Msg) ([]jetstream.M
 		return c.msgs, a.frame(ctx, &whole, src)
 	}
 	return []jetstream.Msg{msg}, a.frame(ctx, p, src)
+}
+
+// hold puts msg back in the stream, to be delivered again after
+// redeliverAfter, and says so; unless src's messages have waited GapWait
+// already: then the archive goes on without what they wait for.
+func (a *Archiver) hold(msg jetstream.Msg, src *sourceState) bool {
+	now := time.Now()
+	if src.waiting.IsZero() {
+		src.waiting = now
+	}
+	if now.Sub(src.waiting) >= a.o.GapWait {
+		return false
+	}
+	msg.NakWithDelay(redeliverAfter)
+	return true
 }
 
 // truncate drops, as truncated, the incomplete frames of p's recorder and
@@ -329,7 +373,7 @@ func (a *Archiver) frame(ctx context.Context, p *part, src *sourceState) error {
 	if err := a.db.Enqueue(p.meeting, af); err != nil {
 		return err
 	}
-	src.seq, src.link = f.Seq, p.link
+	src.seq, src.link, src.waiting = f.Seq, p.link, time.Time{}
 	return a.db.SetLabel(p.meeting, sourceLabel(p.source), src.String())
 }
 
@@ -366,6 +410,7 @@ func (a *Archiver) archiveSession(ctx context.Context, p *part, src *sourceState
 
 // session stores a session's beginning or end.
 func (a *Archiver) session(ctx context.Context, p *part, src *sourceState) error {
+	src.waiting = time.Time{}
 	id, err := a.archiveSession(ctx, p, src, p.sess.Start)
 	if err != nil || p.event != "end" {
 		return err

@@ -32,7 +32,7 @@ const (
 	hdrRecorder = "Confrec-Recorder"
 	hdrEpoch    = "Confrec-Epoch" // when the recorder's database created the meeting, Unix ns
 	hdrSession  = "Confrec-Session"
-	hdrSeq      = "Confrec-Seq"
+	hdrSeq      = "Confrec-Seq"  // a frame's; of a session message, the recorder's last frame published before it
 	hdrTime     = "Confrec-Time" // Unix nanoseconds
 	hdrDir      = "Confrec-Dir"
 	hdrOp       = "Confrec-Op"
@@ -105,8 +105,8 @@ func frameMsgs(src source, f *store.Frame, link store.Hash) []*nats.Msg {
 }
 
 // sessionMsg returns the message that says session s of src began or
-// (end) ended.
-func sessionMsg(src source, s *store.Session, end bool) (*nats.Msg, error) {
+// (end) ended, published after the recorder's frame after (0: none).
+func sessionMsg(src source, s *store.Session, end bool, after uint64) (*nats.Msg, error) {
 	meeting, recorder := src.meeting, src.recorder
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -123,6 +123,7 @@ func sessionMsg(src source, s *store.Session, end bool) (*nats.Msg, error) {
 	m.Header.Set(hdrEpoch, strconv.FormatInt(src.epoch, 10))
 	m.Header.Set(hdrSession, strconv.FormatUint(uint64(s.ID), 10))
 	m.Header.Set(hdrEvent, ev)
+	m.Header.Set(hdrSeq, strconv.FormatUint(after, 10))
 	m.Header.Set(nats.MsgIdHdr, msgID(src, ev, uint64(s.ID), 0))
 	m.Data = b
 	return m, nil
@@ -146,6 +147,7 @@ type part struct {
 	link   store.Hash
 	event  string        // a session's: "begin" or "end"
 	sess   store.Session // a session's
+	after  uint64        // a session's: the recorder's frame published before it
 	header nats.Header
 }
 
@@ -179,6 +181,11 @@ func decode(h nats.Header, data []byte) (*part, error) {
 		}
 		if err := json.Unmarshal(data, &p.sess); err != nil || p.sess.ID != p.session {
 			return bad("session %d: %v", p.session, err)
+		}
+		if v := h.Get(hdrSeq); v != "" { // absent from a message of an earlier confrec
+			if p.after, err = strconv.ParseUint(v, 10, 64); err != nil {
+				return bad("session %d: seq %q", p.session, v)
+			}
 		}
 		return p, nil
 	case kindFrame:

@@ -191,7 +191,8 @@ func TestArchiverBadInput(t *testing.T) {
 	arch := openDB(t, "archive.db")
 	var problems []string
 	var mu sync.Mutex
-	runArchiver(t, arch, js, ArchiverOptions{OnProblem: func(err error) {
+	// Frames after a gap wait GapWait for it: a second here.
+	runArchiver(t, arch, js, ArchiverOptions{GapWait: time.Second, OnProblem: func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		problems = append(problems, err.Error())
@@ -308,5 +309,63 @@ func TestTrimAndRecordAgain(t *testing.T) {
 	}
 	if err := arch.Verify(id); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestArchiverOutOfOrder: the stream holds a recorder's messages out of
+// order, as it does after a publish was lost and the recorder published
+// again from its last acknowledged frame (a server died): frames before
+// the ones they follow, the session's beginning after its first frames,
+// its end before its last. The archive holds the meeting as recorded, and
+// reports no problem.
+func TestArchiverOutOfOrder(t *testing.T) {
+	srv := startNATS(t, t.TempDir(), 0)
+	js := connect(t, srv.ClientURL())
+	rec := openDB(t, "rec.db")
+	const id = "900100500"
+	recordSession(t, rec, id, textFrames(0, 6), false)
+	m, err := rec.Meeting(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := frames(t, rec, id)
+	var msgs []*nats.Msg
+	link := store.ChainStart(id)
+	for i := range fs {
+		link = store.ChainNext(link, &fs[i])
+		msgs = append(msgs, frameMsgs(source{id, "rec-a", m.Created.UnixNano()}, &fs[i], link)[0])
+	}
+	begin, err1 := sessionMsg(source{id, "rec-a", m.Created.UnixNano()}, &m.Sessions[0], false, 0)
+	end, err2 := sessionMsg(source{id, "rec-a", m.Created.UnixNano()}, &m.Sessions[0], true, 6)
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	arch := openDB(t, "archive.db")
+	runArchiver(t, arch, js, ArchiverOptions{OnProblem: func(err error) { t.Errorf("problem: %v", err) }})
+	for _, msg := range []*nats.Msg{msgs[1], msgs[0], begin, msgs[3], end, msgs[2], msgs[5], msgs[4]} {
+		if _, err := js.PublishMsg(t.Context(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFrames(t, arch, id, 6)
+	if got := frames(t, arch, id); !reflect.DeepEqual(got, fs) {
+		t.Errorf("the archive holds\n%v\nwant\n%v", got, fs)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a, err := arch.Meeting(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := a.Sessions; len(s) == 1 && !s[0].End.IsZero() {
+			if r := m.Sessions[0]; s[0].URL != r.URL || !s[0].Start.Equal(r.Start) || !s[0].End.Equal(r.End) || s[0].SessionEnd != r.SessionEnd {
+				t.Errorf("the archive's session %+v, want %+v", s[0], r)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the archive's sessions after 10 s: %+v", a.Sessions)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -252,7 +252,7 @@ func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error 
 	begin := func(upTo uint32) error {
 		for _, s := range sessions {
 			if s.ID > next.begun && s.ID <= upTo {
-				msg, err := sessionMsg(src, &s, false)
+				msg, err := sessionMsg(src, &s, false, next.seq)
 				if err != nil {
 					return err
 				}
@@ -311,7 +311,7 @@ func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error 
 	}
 	for _, s := range sessions {
 		if s.ID > next.ended && s.ID <= next.begun && !s.End.IsZero() {
-			msg, err := sessionMsg(src, &s, true)
+			msg, err := sessionMsg(src, &s, true, next.seq)
 			if err != nil {
 				return err
 			}
