@@ -27,8 +27,9 @@ import (
 //
 // The node comes back because a host that dies is restarted: its rejoin,
 // catching up from the new leaders, is the part of the failure where a
-// stream may deliver again or lose what it acknowledged. The minute
-// without it is the stream on two replicas, a bare majority.
+// stream may deliver again or lose what it acknowledged. Until it is back
+// (some seconds, 20 messages at least), the stream is on two replicas, a
+// bare majority.
 func TestNATSClusterNodeKilled(t *testing.T) {
 	t.Parallel()
 	cluster := startNATSCluster(t)
@@ -77,13 +78,16 @@ func TestNATSClusterNodeKilled(t *testing.T) {
 	if before.Config.Replicas != 3 {
 		t.Fatalf("the stream has %d replicas, want 3", before.Config.Replicas)
 	}
+	if before.Cluster == nil {
+		t.Fatal("the stream's information tells no cluster")
+	}
 	leader := cluster.node(before.Cluster.Leader)
 	t.Logf("killing nats-server %s, the stream's leader, at %d messages", leader.name, before.State.Msgs)
 	cluster.kill(leader)
 	// The stream goes on with two of its three replicas: a new leader
 	// takes the recorders' frames.
 	awaitStream(t, js, "the stream going on without its leader", func(si *jetstream.StreamInfo) bool {
-		return si.Cluster.Leader != "" && si.Cluster.Leader != leader.name && si.State.Msgs >= before.State.Msgs+20
+		return si.Cluster != nil && si.Cluster.Leader != "" && si.Cluster.Leader != leader.name && si.State.Msgs >= before.State.Msgs+20
 	})
 	cluster.restart(leader)
 

@@ -3,11 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -245,13 +247,27 @@ func (c *natsCluster) health(n *natsNode) (string, error) {
 
 // freePorts returns n loopback ports free at the time of the call, all
 // different: they are held open together, then closed for the caller.
+// They are below the kernel's ephemeral range, where no connection takes
+// its local port and no listener on port 0 gets one: a node killed and
+// restarted finds its ports still free.
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
+	below := 32768 // Linux's default start of the range
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if v, err := strconv.Atoi(f[0]); err == nil && v > 2048 {
+				below = v
+			}
+		}
+	}
 	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for try := 0; len(ports) < n; try++ {
+		if try == 1000 {
+			t.Fatalf("no %d free loopback ports below %d", n, below)
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 1024+rand.IntN(below-1024)))
 		if err != nil {
-			t.Fatal(err)
+			continue // taken
 		}
 		defer l.Close()
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
