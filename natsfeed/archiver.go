@@ -177,11 +177,14 @@ func (a *Archiver) consumer(ctx context.Context) (jetstream.Consumer, error) {
 			}
 		}
 		cons, err := a.js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
-			Durable:       a.o.Durable,
-			Description:   "a confrec archive",
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       2 * time.Minute,
-			MaxAckPending: 4 * (a.o.Batch + maxChunks),
+			Durable:     a.o.Durable,
+			Description: "a confrec archive",
+			AckPolicy:   jetstream.AckExplicitPolicy,
+			AckWait:     2 * time.Minute,
+			// Room for many meetings' frames held back at once (waiting
+			// for a frame the stream holds later), besides a batch and a
+			// chunked frame: when it is full, delivery stops.
+			MaxAckPending: 16384 + 4*(a.o.Batch+maxChunks),
 			FilterSubject: subjectPrefix + ">",
 		})
 		if err == nil {
