@@ -9,15 +9,20 @@
 // subject [Subject] of its meeting; once JetStream has acknowledged them
 // it marks them in the meeting's labels ([LabelPublished]), so that a
 // restart, or NATS coming back after an outage, goes on from there in
-// order and nothing is published twice under another ID.
+// order and nothing is published twice under another ID. With
+// [PublisherOptions] Trim it deletes from the recorder's database the
+// meetings all of which are acknowledged.
 //
 // An [Archiver] consumes the stream with a durable consumer into its own
 // database and acknowledges a message only after the commit that holds
-// it. It keeps, per meeting and recorder, the last frame it stored and
-// the recorder's hash-chain link after it ([LabelSource]): a frame
-// delivered again is skipped, a frame whose link does not follow is
-// reported and not stored, and each recorder's session becomes a session
-// of the archive with the recorder named in its attributes.
+// it. It keeps, per meeting, recorder and epoch (when the recorder's
+// database made the meeting), the last frame it stored and the recorder's
+// hash-chain link after it ([LabelSource]): a frame delivered again is
+// skipped, a frame whose link does not follow is reported and not stored,
+// a frame that comes before the ones it follows (a recorder published
+// again after a server died) is handed back to the stream until they are
+// stored ([ArchiverOptions] GapWait), and each recorder's session becomes
+// a session of the archive with the recorder named in its attributes.
 //
 // [Leases] (lease.go) share the meetings of an enterprise among the
 // recorders of a fleet: a recorder claims a meeting before recording it
