@@ -21,6 +21,10 @@ type CommitStats struct {
 	FramesIn, FramesOut int
 	Bytes               int64     // their payload bytes
 	Last                time.Time // the receive time (Frame.Time) of the newest frame committed (zero if none)
+	// Meetings are the IDs of the meetings the commit changed (frames,
+	// sessions, labels, holds, deletes), in no order: a follower of many
+	// meetings reads only those.
+	Meetings []string
 }
 
 // add counts f in s.
@@ -51,11 +55,13 @@ func (w *writer) commitLoop(ready <-chan *batch, free chan<- *batch) {
 			err = w.db.bolt.Update(func(tx *bolt.Tx) error { return w.apply(tx, b) })
 			if err == nil {
 				w.db.commits.Add(1)
-				w.db.signalCommit()
 				if fn := w.db.opts.OnCommit; fn != nil {
 					b.stats.Duration = time.Since(start)
 					fn(b.stats)
 				}
+				// After OnCommit: a waiter woken by Committed finds
+				// what OnCommit was told.
+				w.db.signalCommit()
 			}
 		}
 		if err != nil && w.db.err() == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -181,5 +182,52 @@ func TestCheckWritable(t *testing.T) {
 	}
 	if q := ro.QueuedFrames(); q != 0 {
 		t.Errorf("QueuedFrames of a read-only DB = %d", q)
+	}
+}
+
+// TestOnCommitMeetings: each commit names the meetings it changed, frames,
+// sessions, labels and deletes alike.
+func TestOnCommitMeetings(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var got []string
+	db := openDB(t, &store.Options{FlushInterval: time.Hour, OnCommit: func(s store.CommitStats) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, s.Meetings...)
+	}})
+	take := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := slices.Sorted(slices.Values(got))
+		got = nil
+		return out
+	}
+	tests := []struct {
+		name string
+		do   func() error
+		want []string
+	}{
+		{"frames of two meetings", func() error {
+			must(t, db.Enqueue("a", textFrame(0)))
+			must(t, db.Enqueue("b", textFrame(1)))
+			return db.Flush(ctx)
+		}, []string{"a", "b"}},
+		{"a session", func() error { _, err := db.BeginSession(ctx, "c", store.Session{Start: t0}); return err }, []string{"c"}},
+		{"its end", func() error {
+			return db.EndSession(ctx, "c", 1, t0.Add(time.Second), store.SessionEnd{Reason: "stopped"})
+		}, []string{"c"}},
+		{"a label", func() error { must(t, db.SetLabel("a", "title", "x")); return db.Flush(ctx) }, []string{"a"}},
+		{"a delete", func() error { return db.DeleteMeeting(ctx, "b") }, []string{"b"}},
+	}
+	for _, tt := range tests {
+		ch := db.Committed()
+		if err := tt.do(); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		<-ch
+		if g := take(); !slices.Equal(g, tt.want) {
+			t.Errorf("%s: OnCommit was told of %v, want %v", tt.name, g, tt.want)
+		}
 	}
 }

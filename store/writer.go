@@ -214,6 +214,13 @@ func (w *writer) prepare(b *batch) {
 		}
 		w.last[id] = lb
 	}
+	seen := make(map[string]bool, len(w.touched))
+	for _, r := range b.reqs {
+		if r.meeting != "" && !seen[r.meeting] {
+			seen[r.meeting] = true
+			b.stats.Meetings = append(b.stats.Meetings, r.meeting)
+		}
+	}
 	for id := range w.touched {
 		v, err := encodeMeta(w.meetings[id])
 		if err != nil {
