@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/nats-io/nats.go"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -367,5 +370,58 @@ func TestArchiverOutOfOrder(t *testing.T) {
 			t.Fatalf("the archive's sessions after 10 s: %+v", a.Sessions)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPublisherChanged: told by the database's OnCommit which meetings each
+// commit changed, Run reads only those, and publishes every frame of
+// every meeting all the same.
+func TestPublisherChanged(t *testing.T) {
+	srv := startNATS(t, t.TempDir(), 0)
+	js := connect(t, srv.ClientURL())
+	var pub atomic.Pointer[Publisher]
+	rec, err := store.Open(filepath.Join(t.TempDir(), "rec.db"), &store.Options{OnCommit: func(s store.CommitStats) {
+		if p := pub.Load(); p != nil {
+			p.Changed(s.Meetings)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	recordSession(t, rec, "900100600", textFrames(0, 10), true) // before the Publisher: its first run reads every meeting
+	p, err := NewPublisher(rec, js, PublisherOptions{Recorder: "rec-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.Store(p)
+	arch := openDB(t, "archive.db")
+	runArchiver(t, arch, js, ArchiverOptions{OnProblem: func(err error) { t.Errorf("problem: %v", err) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitFrames(t, arch, "900100600", 10)
+	for i := range 20 { // many meetings, a few frames each, as they come
+		id := fmt.Sprintf("9001007%02d", i)
+		recordSession(t, rec, id, textFrames(100*i, 5), false)
+	}
+	for i := range 20 {
+		id := fmt.Sprintf("9001007%02d", i)
+		waitFrames(t, arch, id, 5)
+		if got, want := frames(t, arch, id), frames(t, rec, id); !reflect.DeepEqual(got, want) {
+			t.Errorf("meeting %s: %d frames archived, not the %d recorded", id, len(got), len(want))
+		}
+	}
+	p.mu.Lock()
+	told := p.told
+	p.mu.Unlock()
+	if !told {
+		t.Error("the Publisher was never told of a change")
 	}
 }

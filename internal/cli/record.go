@@ -171,7 +171,7 @@ func openRecordStore(c *cli.Context, logger *slog.Logger) (*recordStore, error) 
 		mon.stop()
 		return nil, err
 	}
-	db, err := store.Open(c.String(flgDB), mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger}))
+	db, err := store.Open(c.String(flgDB), feed.storeOptions(mon.storeOptions(&store.Options{FlushInterval: c.Duration(flgFlushInterval), Logger: logger})))
 	if err == nil {
 		err = feed.start(c, db)
 	}

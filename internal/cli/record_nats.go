@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -34,6 +35,7 @@ type natsPublishing struct {
 	js     jetstream.JetStream
 	id     string
 	pub    *natsfeed.Publisher
+	told   atomic.Pointer[natsfeed.Publisher] // pub, once it runs: for the store's OnCommit
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	logger *slog.Logger
@@ -69,6 +71,24 @@ func connectPublishing(c *cli.Context, logger *slog.Logger) (*natsPublishing, er
 	return &natsPublishing{nc: nc, js: js, id: id, logger: logger}, nil
 }
 
+// storeOptions makes the database tell the Publisher which meetings each
+// commit changed, besides what o's OnCommit already does.
+func (p *natsPublishing) storeOptions(o *store.Options) *store.Options {
+	if p == nil {
+		return o
+	}
+	prev := o.OnCommit
+	o.OnCommit = func(s store.CommitStats) {
+		if prev != nil {
+			prev(s)
+		}
+		if pub := p.told.Load(); pub != nil {
+			pub.Changed(s.Meetings)
+		}
+	}
+	return o
+}
+
 // start publishes db's frames until stop.
 func (p *natsPublishing) start(c *cli.Context, db *store.DB) error {
 	if p == nil {
@@ -87,6 +107,7 @@ func (p *natsPublishing) start(c *cli.Context, db *store.DB) error {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Context))
 	p.pub, p.cancel = pub, cancel
+	p.told.Store(pub)
 	p.wg.Go(func() {
 		if err := pub.Run(ctx); err != nil {
 			p.logger.Error("publishing to NATS stopped", "err", err)
