@@ -55,15 +55,7 @@ func TestNATSClusterNodeKilled(t *testing.T) {
 	}
 	arch := startRecord(t, nil, `msg=archiving`, "--db", archDB, "archive", "--nats", urls)
 
-	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := connectJS(t, urls)
 	// What the kill did to the stream (under -v, or when the test fails):
 	// a recorder's frames are out of order after a lost publish.
 	t.Cleanup(func() {
@@ -81,15 +73,7 @@ func TestNATSClusterNodeKilled(t *testing.T) {
 	if before.Cluster == nil {
 		t.Fatal("the stream's information tells no cluster")
 	}
-	leader := cluster.node(before.Cluster.Leader)
-	t.Logf("killing nats-server %s, the stream's leader, at %d messages", leader.name, before.State.Msgs)
-	cluster.kill(leader)
-	// The stream goes on with two of its three replicas: a new leader
-	// takes the recorders' frames.
-	awaitStream(t, js, "the stream going on without its leader", func(si *jetstream.StreamInfo) bool {
-		return si.Cluster != nil && si.Cluster.Leader != "" && si.Cluster.Leader != leader.name && si.State.Msgs >= before.State.Msgs+20
-	})
-	cluster.restart(leader)
+	cluster.restart(killStreamLeader(t, cluster, js, before))
 
 	for i, rec := range recs {
 		if err := rec.cmd.Wait(); err != nil {
@@ -130,6 +114,23 @@ func TestNATSClusterNodeKilled(t *testing.T) {
 	})
 }
 
+// connectJS connects to the NATS servers urls (a comma-separated list),
+// reconnecting to another of them without end while one is down, until the
+// test's end.
+func connectJS(t *testing.T, urls string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
 // allCurrent says whether a stream's or consumer's cluster has a leader
 // and two replicas, both current.
 func allCurrent(c *jetstream.ClusterInfo) bool {
@@ -144,18 +145,38 @@ func allCurrent(c *jetstream.ClusterInfo) bool {
 	return true
 }
 
+// killStreamLeader kills the stream's leader (before is the stream's
+// information) with SIGKILL, waits until the stream goes on with two of its
+// three replicas (a new leader takes 20 messages more), and returns it.
+func killStreamLeader(t *testing.T, cluster *natsCluster, js jetstream.JetStream, before *jetstream.StreamInfo) *natsNode {
+	t.Helper()
+	leader := cluster.node(before.Cluster.Leader)
+	t.Logf("killing nats-server %s, the stream's leader, at %d messages", leader.name, before.State.Msgs)
+	cluster.kill(leader)
+	awaitStream(t, js, "the stream going on without its leader", func(si *jetstream.StreamInfo) bool {
+		return si.Cluster != nil && si.Cluster.Leader != "" && si.Cluster.Leader != leader.name && si.State.Msgs >= before.State.Msgs+20
+	})
+	return leader
+}
+
 // awaitStream waits, at most a minute, until the stream's information
 // satisfies ok, and returns it; what is the wait's purpose, for its
 // failure.
 func awaitStream(t *testing.T, js jetstream.JetStream, what string, ok func(*jetstream.StreamInfo) bool) *jetstream.StreamInfo {
 	t.Helper()
-	return awaitJS(t, what, func(ctx context.Context) (*jetstream.StreamInfo, error) {
-		s, err := js.Stream(ctx, natsfeed.StreamName)
+	return awaitJS(t, what, streamInfo(js, natsfeed.StreamName, jetstream.WithSubjectFilter(">")), ok)
+}
+
+// streamInfo returns, for awaitJS, the getter of stream name's
+// information.
+func streamInfo(js jetstream.JetStream, name string, opts ...jetstream.StreamInfoOpt) func(context.Context) (*jetstream.StreamInfo, error) {
+	return func(ctx context.Context) (*jetstream.StreamInfo, error) {
+		s, err := js.Stream(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		return s.Info(ctx, jetstream.WithSubjectFilter(">"))
-	}, ok)
+		return s.Info(ctx, opts...)
+	}
 }
 
 // awaitJS waits, at most a minute, until what get returns satisfies ok,
