@@ -141,6 +141,8 @@ func TestQueryAnswersFromTheOpenDB(t *testing.T) {
 		{[]string{"export", "frames", "111", "--dir", "sideways"}, exitUsage, `confrec: --dir "sideways": use in or out`},
 		{[]string{"export", "timeline", "111", "--follow", "--format", "csv"}, exitUsage, "confrec: --follow writes JSON Lines"},
 		{[]string{"export", "frames", "111", "--follow", "-o", "f.jsonl"}, exitUsage, "confrec: --follow prints as the meeting goes, and -o writes a file whole"},
+		{[]string{"export", "frames", "111", "-o", db.Path()}, exitUsage, "confrec: -o " + db.Path() + " is the database"},
+		{[]string{"seal", "111", "-o", store.SnapshotSocket(db.Path())}, exitUsage, "confrec: -o " + store.SnapshotSocket(db.Path()) + " is the snapshot socket of the database"},
 	}
 	for _, tt := range tests {
 		r := runHere(t, append([]string{"--db", db.Path()}, tt.args...)...)
