@@ -247,6 +247,15 @@ func (p *Publisher) publishMeetings(ctx context.Context, ids []string) error {
 	return nil
 }
 
+// withSessions returns m with its sessions: m itself when it was read with
+// them (DB.Meeting), else read again (DB.Meetings lists none).
+func (p *Publisher) withSessions(m *store.Meeting) (store.Meeting, error) {
+	if len(m.Sessions) == int(m.SessionCount) {
+		return *m, nil
+	}
+	return p.db.Meeting(m.ID)
+}
+
 func (p *Publisher) stateOf(m *store.Meeting) *published {
 	epoch := m.Created.UnixNano()
 	if st, ok := p.state[m.ID]; ok && st.epoch == epoch {
@@ -300,7 +309,7 @@ func (p *Publisher) publishMeeting(ctx context.Context, m *store.Meeting) error 
 	if m.Frames <= st.seq && m.SessionCount <= st.ended {
 		return p.trim(ctx, m, st)
 	}
-	full, err := p.db.Meeting(m.ID) // with its sessions, read before the frames
+	full, err := p.withSessions(m) // read before the frames
 	if err != nil {
 		return err
 	}
@@ -417,7 +426,7 @@ func (p *Publisher) trim(ctx context.Context, m *store.Meeting, st *published) e
 		return nil
 	}
 	st.trimChecked = time.Now()
-	full, err := p.db.Meeting(m.ID)
+	full, err := p.withSessions(m)
 	if err != nil || !p.o.Trim(&full) {
 		return err
 	}
