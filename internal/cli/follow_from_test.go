@@ -22,7 +22,7 @@ func TestFollowFromOffsetBeforeFirstFrame(t *testing.T) {
 		{"replay", "print", "M", "--from", "+1s", "--speed", "0"},
 	} {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
-			db, _ := liveDB(t, queryVersion())
+			db, _ := liveDB(t, buildVersion())
 			ctx := context.Background()
 			t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 			sid, err := db.BeginSession(ctx, "M", store.Session{Start: t0})

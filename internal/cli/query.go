@@ -141,7 +141,7 @@ func runQuery(c *cli.Context, conn net.Conn, req *queryRequest) error {
 		return err
 	}
 	conn.SetDeadline(time.Now().Add(queryTimeouts.stall))
-	if _, err := fmt.Fprintf(conn, "%s %s %s\n", queryVerb, queryProto, queryVersion()); err != nil {
+	if _, err := fmt.Fprintf(conn, "%s %s %s\n", queryVerb, queryProto, buildVersion()); err != nil {
 		return fmt.Errorf("the recorder's socket: %w", err)
 	}
 	pr := &patientReader{conn: conn, wait: queryTimeouts.stall}
@@ -161,8 +161,8 @@ func runQuery(c *cli.Context, conn net.Conn, req *queryRequest) error {
 	if len(f) != 3 || f[0] != "OK" || f[1] != queryProto {
 		return fmt.Errorf("the recorder's answer %.60q is not one of %s", line, queryProto)
 	}
-	if v := f[2]; v != queryVersion() {
-		fmt.Fprintf(c.App.ErrWriter, "confrec: note: answered by the recorder, which runs confrec %s (this is %s)\n", printable(v), queryVersion())
+	if v := f[2]; v != buildVersion() {
+		fmt.Fprintf(c.App.ErrWriter, "confrec: note: answered by the recorder, which runs confrec %s (this is %s)\n", printable(v), buildVersion())
 	}
 	if err := writeFrame(conn, frameRequest, body); err != nil {
 		return fmt.Errorf("send the query: %w", err)

@@ -13,9 +13,9 @@ import (
 func TestQueryUsageErrorFreesFlags(t *testing.T) {
 	defer func(old time.Duration) { queryTimeouts.stall = old }(queryTimeouts.stall)
 	queryTimeouts.stall = 5 * time.Second
-	db, qs := liveDB(t, queryVersion())
+	db, qs := liveDB(t, buildVersion())
 	liveFrames(t, db, "111", 5, 100)
-	conn, _ := rawQuery(t, db.Path(), "QUERY "+queryProto+" "+queryVersion(),
+	conn, _ := rawQuery(t, db.Path(), "QUERY "+queryProto+" "+buildVersion(),
 		"replay", "print", "111", "--speed", strings.Repeat("x", 3<<20))
 	// Until the first query is being answered, then a while more: its
 	// answer fills the socket.

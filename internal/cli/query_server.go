@@ -76,7 +76,7 @@ type queryServer struct {
 
 // newQueryServer returns a queryServer of db.
 func newQueryServer(db *store.DB, logger *slog.Logger) *queryServer {
-	return &queryServer{db: db, logger: logger, version: queryVersion(), stopping: make(chan struct{})}
+	return &queryServer{db: db, logger: logger, version: buildVersion(), stopping: make(chan struct{})}
 }
 
 // drain tells the queries that the recorder stops, so that followers read

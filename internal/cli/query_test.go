@@ -99,7 +99,7 @@ func runHere(t *testing.T, args ...string) result {
 func TestQueryAnswersFromTheOpenDB(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	db, qs := liveDB(t, queryVersion())
+	db, qs := liveDB(t, buildVersion())
 	liveFrames(t, db, "111", 500, 200)
 	if _, err := store.Open(db.Path(), &store.Options{ReadOnly: true, LockTimeout: -1}); !errors.Is(err, store.ErrLocked) {
 		t.Fatalf("the live database opens read-only (%v): the test would not query", err)
@@ -199,7 +199,7 @@ func TestQueryEveryReadCommand(t *testing.T) {
 			t.Fatalf("%v at rest: exit %d\n%s", args, atRest[i].code, atRest[i].stderr)
 		}
 	}
-	_, qs, stop := liveAt(t, path, queryVersion())
+	_, qs, stop := liveAt(t, path, buildVersion())
 	for i, args := range commands {
 		r := runHere(t, append([]string{"--db", path}, args...)...)
 		if r != atRest[i] {
@@ -226,7 +226,7 @@ func TestQueryEveryReadCommand(t *testing.T) {
 // TestQuerySealVerify: seal and verify take their key and manifest files
 // from the reader, which reads them, not from the recorder's disk.
 func TestQuerySealVerify(t *testing.T) {
-	db, _ := liveDB(t, queryVersion())
+	db, _ := liveDB(t, buildVersion())
 	liveFrames(t, db, "222", 50, 100)
 	if err := db.EndSession(context.Background(), "222", 1, time.Now(), store.SessionEnd{Reason: "meeting-ended"}); err != nil {
 		t.Fatal(err)
@@ -313,7 +313,7 @@ func TestQueryVersions(t *testing.T) {
 	liveFrames(t, db, "333", 5, 100)
 	r := runHere(t, "--db", db.Path(), "meetings")
 	if r.code != 0 || !strings.Contains(r.stdout, "333") ||
-		r.stderr != fmt.Sprintf("confrec: note: answered by the recorder, which runs confrec v9.9.9 (this is %s)\n", queryVersion()) {
+		r.stderr != fmt.Sprintf("confrec: note: answered by the recorder, which runs confrec v9.9.9 (this is %s)\n", buildVersion()) {
 		t.Errorf("meetings from a recorder of another build: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 
@@ -345,7 +345,7 @@ func TestQueryVersions(t *testing.T) {
 
 // TestQueryRefusesOtherCommands: the recorder runs read commands only.
 func TestQueryRefusesOtherCommands(t *testing.T) {
-	db, _ := liveDB(t, queryVersion())
+	db, _ := liveDB(t, buildVersion())
 	liveFrames(t, db, "444", 5, 100)
 	for _, args := range [][]string{
 		{"purge", "--older-than", "1s"},
@@ -354,7 +354,7 @@ func TestQueryRefusesOtherCommands(t *testing.T) {
 		{"record", "--conf-id", "1"},
 		{"demo"},
 	} {
-		_, br := rawQuery(t, db.Path(), "QUERY "+queryProto+" "+queryVersion(), args...)
+		_, br := rawQuery(t, db.Path(), "QUERY "+queryProto+" "+buildVersion(), args...)
 		_, stderr, code := readAnswer(br)
 		if code != exitUsage || !strings.Contains(stderr, "a recorder answers read commands") {
 			t.Errorf("%v as a query: exit %d, stderr %q", args, code, stderr)
@@ -371,9 +371,9 @@ func TestQueryRefusesOtherCommands(t *testing.T) {
 func TestQuerySlowReader(t *testing.T) {
 	defer func(old time.Duration) { queryTimeouts.stall = old }(queryTimeouts.stall)
 	queryTimeouts.stall = 300 * time.Millisecond
-	db, qs := liveDB(t, queryVersion())
+	db, qs := liveDB(t, buildVersion())
 	liveFrames(t, db, "555", 20000, 1000) // 20 MB of JSON: far more than the socket holds
-	_, br := rawQuery(t, db.Path(), "QUERY "+queryProto+" "+queryVersion(), "export", "frames", "555")
+	_, br := rawQuery(t, db.Path(), "QUERY "+queryProto+" "+buildVersion(), "export", "frames", "555")
 
 	// Recording goes on while the query waits on its reader.
 	var appended atomic.Int64
@@ -415,14 +415,14 @@ func TestQuerySlowReader(t *testing.T) {
 // TestQueryReaderGone: a reader killed mid-stream costs the recorder
 // nothing: its query ends and leaves no goroutine and no memory behind.
 func TestQueryReaderGone(t *testing.T) {
-	db, qs := liveDB(t, queryVersion())
+	db, qs := liveDB(t, buildVersion())
 	liveFrames(t, db, "777", 20000, 1000)
 	ignore := goleak.IgnoreCurrent()
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for range 5 {
-		conn, br := rawQuery(t, db.Path(), "QUERY "+queryProto+" "+queryVersion(), "export", "frames", "777")
+		conn, br := rawQuery(t, db.Path(), "QUERY "+queryProto+" "+buildVersion(), "export", "frames", "777")
 		if _, err := io.ReadFull(br, make([]byte, 1<<20)); err != nil {
 			t.Fatalf("read the first MiB: %v", err)
 		}

@@ -62,9 +62,6 @@ var queryTimeouts = struct {
 	keepalive time.Duration
 }{stall: store.SnapshotStallTimeout, keepalive: 5 * time.Second}
 
-// queryVersion names this build in the handshake.
-func queryVersion() string { return buildVersion() }
-
 // frameWriter sends frames on a connection, gathering small ones: what is
 // written goes out once queryBuffer bytes wait or queryFlushDelay after the
 // first of them. Every send must finish within queryTimeouts.stall. After
